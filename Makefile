@@ -1,0 +1,30 @@
+# One entry point for people and CI. Each target creates .venv when needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed  ## where each demo client's data lives
+	$(BIN)/residency where
+
+test: $(BIN)/.installed  ## lint, then the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(BIN)/.installed  ## load + graph + where at 1x, 10x, 100x and enterprise size
+	$(BIN)/python benchmarks/bench_where.py
+
+clean:
+	rm -rf $(VENV) .residency build dist .pytest_cache .hypothesis

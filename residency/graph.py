@@ -1,0 +1,339 @@
+"""Build the networkx graph of an organisation from a validated inventory.
+
+Node ids read as ``kind:id`` (``client:acme``, ``system:slack``, ``country:DE``); every
+node has a ``kind`` and a ``label``. Every edge has a ``kind`` and ``field``, the
+inventory field it comes from, and ``origin``, the file and line of that entry, so
+every answer traces back to the inventory. docs/architecture.md lists them all.
+
+>>> from residency.inventory import read_inventory
+>>> G = build_graph(read_inventory())
+>>> G.nodes["system:slack"]["kind"]
+'system'
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import networkx as nx
+
+from residency import places
+from residency._perf import bulk
+from residency.model import AiTraining, Client, Inventory, Staff, System
+
+ORGANISATION = "organisation"
+
+NODE_KINDS = (
+    "organisation",
+    "staff",
+    "entity",
+    "client",
+    "system",
+    "vendor",
+    "hosting",
+    "subprocessor",
+    "training",
+    "category",
+    "country",
+)
+EDGE_KINDS = (
+    "established_in",
+    "works_from",
+    "member_of",
+    "employed_by",
+    "located_in",
+    "serves",
+    "accesses",
+    "uses",
+    "holds",
+    "stored_in",
+    "provided_by",
+    "processed_by",
+    "trains",
+    "keeps_staff_data_in",
+    "part_of",
+)
+
+
+def country_node(code: str) -> str:
+    """Return the node id of a country or subdivision (``country:DE``)."""
+    return f"country:{code}"
+
+
+def build_graph(inventory: Inventory) -> nx.DiGraph:
+    """Build the organisation graph: who and what is where, and how data flows.
+
+    The graph is a ``networkx.DiGraph``; each node and edge carries a ``kind``.
+    Its ``graph`` attributes hold the organisation's name and inventory hash.
+    """
+    G = nx.DiGraph(name=inventory.organisation.name, inventory_hash=inventory.content_hash())
+    builder = _Builder(G, inventory)
+    with bulk():
+        builder.organisation()
+        for system in inventory.systems:
+            builder.system(system)
+        for client in inventory.clients:
+            builder.client(client)
+        client_systems = {c.id: _unique(c.systems) for c in inventory.clients}
+        for person in inventory.staff:
+            builder.staff(person, client_systems)
+        builder.flush()
+    return G
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+class _Builder:
+    def __init__(self, G: nx.DiGraph, inventory: Inventory) -> None:
+        self.G = G
+        self.inv = inventory
+        self.origins = inventory.origins
+        self.edges: list[tuple[str, str, dict[str, Any]]] = []
+
+    def edge(self, u: str, v: str, kind: str, field: str, origin: str | None, **attrs: Any) -> None:
+        # Edges are added in one batch at the end: much faster than add_edge one by one.
+        self.edges.append((u, v, {"kind": kind, "field": field, "origin": origin, **attrs}))
+
+    def flush(self) -> None:
+        self.G.add_edges_from(self.edges)
+        self.edges = []
+
+    def place(self, code: str) -> str:
+        node = country_node(code)
+        if node not in self.G:
+            self.G.add_node(node, kind="country", label=places.place_name(code), code=code)
+            parent = places.country_of(code)
+            if parent != code:
+                self.edge(node, self.place(parent), "part_of", "ISO 3166-2", None)
+        return node
+
+    def organisation(self) -> None:
+        org = self.inv.organisation
+        self.G.add_node(ORGANISATION, kind="organisation", label=org.name, country=org.country)
+        self.edge(
+            ORGANISATION,
+            self.place(org.country),
+            "established_in",
+            "organisation.country",
+            "inventory",
+        )
+        staff_data = org.staff_data
+        if staff_data is not None:
+            for sid in _unique(staff_data.systems):
+                self.edge(
+                    ORGANISATION,
+                    f"system:{sid}",
+                    "keeps_staff_data_in",
+                    "organisation.staff_data.systems",
+                    None,
+                    data=list(staff_data.data),
+                )
+
+    def system(self, system: System) -> None:
+        node = f"system:{system.id}"
+        origin = self.origins.get(node)
+        self.G.add_node(
+            node,
+            kind="system",
+            label=system.label,
+            vendor=system.vendor,
+            vendor_country=system.vendor_country,
+            data=list(system.data),
+            certifications=list(system.certifications),
+            safeguards=list(system.safeguards),
+            origin=origin,
+            sources=list(system.sources),
+            as_of=system.as_of,
+        )
+        for category in _unique(system.data):
+            self.category(node, category, "systems.data", origin)
+        vendor = f"vendor:{system.id}"
+        self.G.add_node(
+            vendor,
+            kind="vendor",
+            label=system.vendor,
+            country=system.vendor_country,
+            certifications=list(system.certifications),
+            safeguards=list(system.safeguards),
+        )
+        self.edge(node, vendor, "provided_by", "systems.vendor", origin)
+        self.edge(
+            vendor,
+            self.place(system.vendor_country),
+            "located_in",
+            "systems.vendor_country",
+            origin,
+        )
+        for i, host in enumerate(system.hosting):
+            hnode = f"hosting:{system.id}:{i}"
+            label = ", ".join(
+                x for x in (host.region, host.city, places.place_name(host.country or "")) if x
+            )
+            self.G.add_node(
+                hnode,
+                kind="hosting",
+                label=label,
+                provider=host.provider,
+                region=host.region,
+                city=host.city,
+                country=host.country,
+                purpose=host.purpose,
+                source=host.source,
+            )
+            self.edge(node, hnode, "stored_in", f"systems.hosting[{i}]", origin)
+            self.edge(
+                hnode, self.place(host.country or ""), "located_in", f"systems.hosting[{i}]", origin
+            )
+        for i, sub in enumerate(system.subprocessors):
+            snode = f"subprocessor:{system.id}:{i}"
+            self.G.add_node(
+                snode,
+                kind="subprocessor",
+                label=sub.name,
+                purpose=sub.purpose,
+                countries=list(sub.countries),
+                certifications=list(sub.certifications),
+                safeguards=_unique([*sub.safeguards, *system.safeguards]),
+                source=sub.source,
+                as_of=sub.as_of,
+            )
+            self.edge(node, snode, "processed_by", f"systems.subprocessors[{i}]", origin)
+            for code in _unique(sub.countries):
+                self.edge(
+                    snode,
+                    self.place(code),
+                    "located_in",
+                    f"systems.subprocessors[{i}].countries",
+                    origin,
+                )
+        if system.ai_training is not None:
+            self.training(system, node, origin)
+
+    def training(self, system: System, node: str, origin: str | None) -> None:
+        ai = system.ai_training
+        assert ai is not None
+        window = training_window(ai)
+        if window is None:
+            return
+        tnode = f"training:{system.id}"
+        start, end = window
+        self.G.add_node(
+            tnode,
+            kind="training",
+            label=f"{system.vendor} AI training",
+            country=system.vendor_country,
+            default=ai.default,
+            scope=ai.scope,
+            since=start,
+            until=end,
+            data=list(ai.data) if ai.data else None,
+            source=ai.source,
+            as_of=ai.as_of,
+        )
+        self.edge(node, tnode, "trains", "systems.ai_training", origin)
+        self.edge(
+            tnode, self.place(system.vendor_country), "located_in", "systems.vendor_country", origin
+        )
+
+    def category(self, owner: str, name: str, field: str, origin: str | None) -> None:
+        cnode = f"category:{name}"
+        if cnode not in self.G:
+            self.G.add_node(cnode, kind="category", label=name)
+        self.edge(owner, cnode, "holds", field, origin)
+
+    def client(self, client: Client) -> None:
+        node = f"client:{client.id}"
+        origin = self.origins.get(node)
+        self.G.add_node(
+            node,
+            kind="client",
+            label=client.name or client.id,
+            country=client.country,
+            data=list(client.data),
+            residency=list(client.residency),
+            origin=origin,
+        )
+        self.edge(node, self.place(client.country), "located_in", "clients.country", origin)
+        for category in _unique(client.data):
+            self.category(node, category, "clients.data", origin)
+        for sid in _unique(client.systems):
+            system_data = self.G.nodes[f"system:{sid}"]["data"]
+            shared = [c for c in client.data if c in system_data] if system_data else []
+            self.edge(
+                node,
+                f"system:{sid}",
+                "uses",
+                "clients.systems",
+                origin,
+                data=shared or list(client.data),
+            )
+
+    def staff(self, person: Staff, client_systems: dict[str, list[str]]) -> None:
+        node = f"staff:{person.id}"
+        origin = self.origins.get(node)
+        self.G.add_node(
+            node,
+            kind="staff",
+            label=person.name or person.id,
+            country=person.country,
+            type=person.type,
+            origin=origin,
+        )
+        self.edge(node, self.place(person.country), "works_from", "staff.country", origin)
+        self.edge(node, ORGANISATION, "member_of", "staff.type", origin, type=person.type)
+        if person.entity is not None:
+            enode = f"entity:{person.entity.name}"
+            if enode not in self.G:
+                self.G.add_node(
+                    enode,
+                    kind="entity",
+                    label=person.entity.name,
+                    country=person.entity.country,
+                    safeguards=list(person.entity.safeguards),
+                )
+                self.edge(
+                    enode,
+                    self.place(person.entity.country),
+                    "located_in",
+                    "staff.entity.country",
+                    origin,
+                )
+            self.edge(node, enode, "employed_by", "staff.entity", origin)
+        for cid in _unique(person.clients):
+            self.edge(node, f"client:{cid}", "serves", "staff.clients", origin)
+        explicit = person.systems is not None
+        systems = (
+            person.systems
+            if explicit
+            else [s for c in person.clients for s in client_systems.get(c, [])]
+        )
+        field = "staff.systems" if explicit else "staff.clients (default: their clients' systems)"
+        for sid in _unique(systems or []):
+            self.edge(node, f"system:{sid}", "accesses", field, origin)
+
+
+def training_window(
+    ai: AiTraining, *, today: date | None = None
+) -> tuple[date | None, date | None] | None:
+    """Answer from when to when a vendor trained on the data, or None if it never did.
+
+    The end is the organisation's opt-out date (``None``: still going on).
+    """
+    if not ai.uses_customer_data or ai.default == "none":
+        return None
+    if ai.default == "opt-in":
+        if ai.opted_in is False:
+            return None
+        start = max(ai.opted_in, ai.since) if ai.since else ai.opted_in
+        end = ai.opted_out or None
+    else:
+        start = ai.since
+        end = ai.opted_out or None
+    if end is not None and start is not None and end <= start:
+        return None
+    if today is not None and start is not None and start > today:
+        return None
+    return start, end

@@ -1,0 +1,196 @@
+"""Inventory format version 1 as pydantic models (the public contract in docs/inventory.md).
+
+These models check the shape of each entry (types, enums, dates). Checks that need
+the whole inventory (references, duplicates, ISO codes, cloud regions) live in
+:mod:`residency.inventory`, which also knows the file and line of every entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic_core import PydanticCustomError
+
+Id = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=128
+    ),
+]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _false_or_date(value: object) -> object:
+    if value is False or isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    template = "expected false or a date YYYY-MM-DD, got {value}"
+    raise PydanticCustomError("false_or_date", template, {"value": repr(value)})  # noqa: EM101
+
+
+# An opt-out/opt-in field: false (not done) or the date it took effect.
+FalseOrDate = Annotated[date | Literal[False], BeforeValidator(_false_or_date)]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+class _Strict(BaseModel):
+    """Unknown fields are errors: a typo such as ``sytems`` must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Entity(_Strict):
+    """The legal entity that employs or engages a person, when it is not the organisation."""
+
+    name: Text = Field(description="Legal name of the employer of record, affiliate or contractor")
+    country: Code = Field(description="ISO 3166 code of the entity's establishment")
+    safeguards: list[Text] = Field(
+        default_factory=list, description="Transfer mechanisms signed with this entity"
+    )
+
+
+class Staff(_Strict):
+    """A person who works for the organisation and can reach client data."""
+
+    id: Id
+    name: Text | None = None
+    country: Code = Field(description="Where the person works from (ISO 3166-1 or 3166-2)")
+    type: Literal["employee", "contractor"] = "employee"
+    entity: Entity | None = None
+    clients: list[Id] = Field(default_factory=list)
+    systems: list[Id] | None = Field(
+        default=None, description="Systems the person can use; None means those of their clients"
+    )
+
+
+class Client(_Strict):
+    """A client whose data the organisation handles."""
+
+    id: Id
+    name: Text | None = None
+    country: Code = Field(description="The client's jurisdiction: the origin of its data")
+    data: list[Category] = Field(default_factory=list)
+    systems: list[Id] = Field(default_factory=list)
+    residency: list[Code] = Field(
+        default_factory=list, description="Contractual limit on every place its data reaches"
+    )
+
+
+class Hosting(_Strict):
+    """Where a system stores data: a cloud region, or just a country."""
+
+    provider: Text | None = None
+    region: Text | None = None
+    country: Code | None = None
+    city: Text | None = None
+    purpose: Text | None = None
+    source: Text | None = None
+
+
+class Subprocessor(_Strict):
+    """A recipient the system's vendor hands data to."""
+
+    name: Text
+    purpose: Text | None = None
+    countries: list[Code] = Field(min_length=1)
+    certifications: list[Text] = Field(default_factory=list)
+    safeguards: list[Text] = Field(default_factory=list)
+    source: Text | None = None
+    as_of: date | None = None
+    notes: Text | None = None
+
+
+class AiTraining(_Strict):
+    """Whether and how the vendor uses customer data to train AI models."""
+
+    uses_customer_data: bool
+    default: Literal["opt-in", "opt-out", "none"] = "none"
+    since: date | None = None
+    opted_out: FalseOrDate = False
+    opted_in: FalseOrDate = False
+    how_to_opt_out: Text | None = None
+    scope: Literal["global", "per_customer"] | None = None
+    data: list[Category] | None = None
+    source: Text | None = None
+    as_of: date | None = None
+    notes: Text | None = None
+
+
+class System(_Strict):
+    """A SaaS tool (or any system) where data is kept."""
+
+    id: Id
+    name: Text | None = None
+    vendor: Text
+    vendor_country: Code
+    certifications: list[Text] = Field(default_factory=list)
+    safeguards: list[Text] = Field(default_factory=list)
+    hosting: list[Hosting] = Field(min_length=1)
+    data: list[Category] = Field(default_factory=list)
+    subprocessors: list[Subprocessor] = Field(default_factory=list)
+    ai_training: AiTraining | None = None
+    sources: list[Text] = Field(default_factory=list)
+    as_of: date | None = None
+    notes: Text | None = None
+
+    @property
+    def label(self) -> str:
+        """Return the name people know the system by."""
+        return self.name or self.id
+
+
+class StaffData(_Strict):
+    """Where the organisation keeps its staff's own personal data."""
+
+    data: list[Category] = Field(default_factory=list)
+    systems: list[Id] = Field(default_factory=list)
+
+
+class Organisation(_Strict):
+    """The organisation the inventory describes."""
+
+    name: Text
+    country: Code
+    staff_data: StaffData | None = None
+
+
+class Inventory(_Strict):
+    """A whole inventory: organisation, staff, clients and systems.
+
+    ``origins`` maps ``client:acme`` (and ``staff:``/``system:`` ids) to where the entry was
+    read, e.g. ``clients.csv row 4``, so every answer can point at its inventory line.
+    """
+
+    organisation: Organisation
+    staff: list[Staff] = Field(default_factory=list)
+    clients: list[Client] = Field(default_factory=list)
+    systems: list[System] = Field(default_factory=list)
+
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """Answer where each entry was read (``{"client:acme": "clients.csv row 4"}``)."""
+        return self._origins
+
+    @property
+    def warnings(self) -> list[str]:
+        """Return things that are valid but probably not what the author meant."""
+        return self._warnings
+
+    def content_hash(self) -> str:
+        """Return a sha256 of the inventory's content, independent of file layout."""
+        canonical = json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

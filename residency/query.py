@@ -1,0 +1,407 @@
+"""Answer "where does this data live?" from the graph, with the path that proves it.
+
+A *location* is one place a subject's data reaches, of one kind: ``stored`` (a hosting
+region), ``processed`` (the vendor or a sub-processor), ``accessed`` (a staff member's
+remote access) or ``trained`` (the vendor's AI training). The cost of :func:`where` is
+linear in the subject's systems, their locations and the staff who serve it: no path
+enumeration.
+
+>>> from residency.inventory import read_inventory
+>>> from residency.graph import build_graph
+>>> G = build_graph(read_inventory())
+>>> "US" in where(G, "system:slack").countries
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from residency import places
+from residency._errors import UnknownSubjectError
+from residency._perf import bulk
+from residency.graph import ORGANISATION
+
+KINDS = ("stored", "processed", "accessed", "trained")
+SUBJECT_KINDS = ("client", "staff", "system")
+
+
+@dataclass(frozen=True)
+class Location:
+    """One place a subject's data reaches, and the graph path that proves it."""
+
+    subject: str
+    kind: str
+    country: str
+    system: str
+    recipient: str
+    recipient_type: str
+    data: tuple[str, ...]
+    path: tuple[str, ...]
+    detail: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def country_name(self) -> str:
+        """Return the readable name of the location's country or subdivision."""
+        return places.place_name(self.country)
+
+    def as_row(self) -> dict[str, Any]:
+        """Return the location as a flat dict (lists joined) for tables."""
+        row = asdict(self)
+        row["country_name"] = self.country_name
+        row["data"] = ", ".join(self.data)
+        row["path"] = " -> ".join(self.path)
+        return row
+
+
+COLUMNS = [
+    "subject",
+    "kind",
+    "country",
+    "country_name",
+    "system",
+    "recipient",
+    "recipient_type",
+    "data",
+    "detail",
+    "since",
+    "until",
+    "path",
+]
+
+
+@dataclass
+class WhereResult:
+    """Where one subject's data lives: its origin and every location."""
+
+    subject: str
+    label: str
+    origin: str
+    locations: list[Location] = field(default_factory=list)
+
+    @property
+    def countries(self) -> list[str]:
+        """Return the sorted countries (or subdivisions) the data reaches."""
+        return sorted({loc.country for loc in self.locations})
+
+    def by_kind(self, kind: str) -> list[Location]:
+        """Return the locations of one kind (``stored``, ``processed``, ...)."""
+        return [loc for loc in self.locations if loc.kind == kind]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per location, sorted by country, kind and system."""
+        return _frame(self.locations)
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{self.label}</b> ({self.subject}), origin {self.origin}</p>"
+        return head + self.to_frame().to_html(index=False)
+
+
+@dataclass
+class CountryResult:
+    """What lives in one country: every location there, and who works from there."""
+
+    country: str
+    locations: list[Location] = field(default_factory=list)
+    staff: list[str] = field(default_factory=list)
+
+    @property
+    def subjects(self) -> list[str]:
+        """Return the subjects whose data reaches the country."""
+        return sorted({loc.subject for loc in self.locations})
+
+    @property
+    def categories(self) -> list[str]:
+        """Return the data categories that reach the country."""
+        return sorted({c for loc in self.locations for c in loc.data})
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per location in the country."""
+        return _frame(self.locations)
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>{places.place_name(self.country)}</b> ({self.country}): "
+            f"{len(self.subjects)} subjects, {len(self.staff)} staff</p>"
+        )
+        return head + self.to_frame().to_html(index=False)
+
+
+def _frame(locations: list[Location]) -> pd.DataFrame:
+    rows = [loc.as_row() for loc in sorted(locations, key=_sort_key)]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _sort_key(loc: Location) -> tuple[str, ...]:
+    return (
+        loc.subject,
+        loc.country,
+        str(KINDS.index(loc.kind)),
+        loc.system,
+        loc.recipient,
+        " ".join(loc.path),
+    )
+
+
+def subjects(G: nx.DiGraph, *, kind: str | None = None) -> list[str]:
+    """Return every subject node id (``client:...``, ``staff:...``, ``system:...``), sorted."""
+    kinds = (kind,) if kind else SUBJECT_KINDS
+    return sorted(n for n, k in G.nodes(data="kind") if k in kinds)
+
+
+def where(G: nx.DiGraph, subject: str) -> WhereResult:
+    """Answer where a subject's data is stored, processed, accessed from and trained on.
+
+    ``subject`` is ``client:<id>``, ``staff:<id>`` or ``system:<id>``.
+    """
+    node = G.nodes.get(subject)
+    if node is None or node.get("kind") not in SUBJECT_KINDS:
+        raise UnknownSubjectError(_unknown_subject(G, subject))
+    locations = list(_locations(G, subject, node["kind"]))
+    origin = node.get("country") or G.nodes[ORGANISATION]["country"]
+    return WhereResult(subject, node.get("label", subject), origin, locations)
+
+
+def _unknown_subject(G: nx.DiGraph, subject: str) -> str:
+    import difflib
+
+    kind = subject.split(":", 1)[0]
+    if ":" not in subject or kind not in SUBJECT_KINDS:
+        return f"unknown subject {subject!r}: expected client:<id>, staff:<id> or system:<id>"
+    close = difflib.get_close_matches(subject, subjects(G, kind=kind), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unknown subject {subject!r}: not in the inventory{hint}"
+
+
+def _locations(G: nx.DiGraph, subject: str, kind: str) -> Iterator[Location]:
+    index = _index(G)
+    if kind == "system":
+        data = tuple(G.nodes[subject]["data"])
+        yield from index.system_locations(subject, subject, data, (subject,))
+        yield from index.staff_access(subject, subject, data, (subject,), client=None)
+        return
+    if kind == "staff":
+        yield from _staff_data_locations(G, index, subject)
+        return
+    for _, system, attrs in _out(G, subject, "uses"):
+        data = tuple(attrs["data"])
+        prefix = (subject, system)
+        yield from index.system_locations(subject, system, data, prefix)
+        yield from index.staff_access(subject, system, data, prefix, client=subject)
+
+
+def _staff_data_locations(G: nx.DiGraph, index: _Index, subject: str) -> Iterator[Location]:
+    for _, system, attrs in _out(G, ORGANISATION, "keeps_staff_data_in"):
+        data = tuple(attrs.get("data") or G.nodes[system]["data"])
+        yield from index.system_locations(subject, system, data, (subject, ORGANISATION, system))
+
+
+def _out(G: nx.DiGraph, node: str, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for u, v, attrs in G.out_edges(node, data=True):
+        if attrs["kind"] == kind:
+            yield u, v, attrs
+
+
+class _Index:
+    """Per-graph cache of each system's own locations (computed once per system)."""
+
+    def __init__(self, G: nx.DiGraph) -> None:
+        self.G = G
+        self._systems: dict[str, list[tuple[str, str, str, str, tuple[str, ...], str, Any]]] = {}
+        self._people: dict[str, tuple[str, str, str]] = {}
+
+    def _system(self, system: str) -> list[tuple[str, str, str, str, tuple[str, ...], str, Any]]:
+        cached = self._systems.get(system)
+        if cached is not None:
+            return cached
+        G = self.G
+        rows = []
+        kinds = {
+            "stored_in": "stored",
+            "provided_by": "processed",
+            "processed_by": "processed",
+            "trains": "trained",
+        }
+        for _, hop, attrs in G.out_edges(system, data=True):
+            kind = kinds.get(attrs["kind"])
+            if kind is None:
+                continue
+            hop_node = G.nodes[hop]
+            recipient, rtype, detail = _recipient(G, system, hop, hop_node)
+            for _, place, e in G.out_edges(hop, data=True):
+                if e["kind"] == "located_in":
+                    rows.append(
+                        (
+                            kind,
+                            G.nodes[place]["code"],
+                            recipient,
+                            rtype,
+                            (hop, place),
+                            detail,
+                            hop_node,
+                        )
+                    )
+        self._systems[system] = rows
+        return rows
+
+    def system_locations(
+        self, subject: str, system: str, data: tuple[str, ...], prefix: tuple[str, ...]
+    ) -> Iterator[Location]:
+        label = self.G.nodes[system]["label"]
+        for kind, code, recipient, rtype, tail, detail, hop in self._system(system):
+            if kind == "trained":
+                covered = hop.get("data")
+                trained = tuple(c for c in data if c in covered) if covered else data
+                if not trained:
+                    continue
+                yield Location(
+                    subject,
+                    kind,
+                    code,
+                    label,
+                    recipient,
+                    rtype,
+                    trained,
+                    prefix + tail,
+                    detail,
+                    hop.get("since"),
+                    hop.get("until"),
+                )
+            else:
+                yield Location(
+                    subject, kind, code, label, recipient, rtype, data, prefix + tail, detail
+                )
+
+    def staff_access(
+        self,
+        subject: str,
+        system: str,
+        data: tuple[str, ...],
+        prefix: tuple[str, ...],
+        *,
+        client: str | None,
+    ) -> Iterator[Location]:
+        G = self.G
+        label = G.nodes[system]["label"]
+        if client is None:
+            people = [u for u, e in G.pred[system].items() if e["kind"] == "accesses"]
+        else:
+            people = [
+                u
+                for u, e in G.pred[client].items()
+                if e["kind"] == "serves" and system in G.succ[u]
+            ]
+        for person in people:
+            code, rtype, detail = self._staff(person)
+            yield Location(
+                subject,
+                "accessed",
+                code,
+                label,
+                person,
+                rtype,
+                data,
+                (*prefix, person, f"country:{code}"),
+                detail,
+            )
+
+    def _staff(self, person: str) -> tuple[str, str, str]:
+        cached = self._people.get(person)
+        if cached is None:
+            node = self.G.nodes[person]
+            cached = (node["country"], f"staff ({node['type']})", _staff_detail(self.G, person))
+            self._people[person] = cached
+        return cached
+
+
+def _recipient(G: nx.DiGraph, system: str, hop: str, node: dict[str, Any]) -> tuple[str, str, str]:
+    kind = node["kind"]
+    if kind == "hosting":
+        provider = node.get("provider") or G.nodes[system]["vendor"]
+        return (
+            provider,
+            "hosting",
+            node["label"] + (f"; {node['purpose']}" if node.get("purpose") else ""),
+        )
+    if kind == "vendor":
+        return node["label"], "vendor", "the system's vendor"
+    if kind == "subprocessor":
+        return node["label"], "subprocessor", node.get("purpose") or ""
+    window = f"since {node.get('since') or 'unknown'}"
+    window += f" until opt-out {node['until']}" if node.get("until") else ", not opted out"
+    scope = f"{node['scope']} models; " if node.get("scope") else ""
+    return node["label"], "vendor AI training", f"{scope}default {node['default']}; {window}"
+
+
+def _staff_detail(G: nx.DiGraph, person: str) -> str:
+    employer = [v for v, e in G.succ[person].items() if e["kind"] == "employed_by"]
+    node = G.nodes[person]
+    if employer:
+        entity = G.nodes[employer[0]]
+        return f"{node['type']} engaged through {entity['label']} ({entity['country']})"
+    return f"{node['type']} of the organisation"
+
+
+def _index(G: nx.DiGraph) -> _Index:
+    # Graphs are built once and not mutated afterwards; what-if scenarios build new ones.
+    index = G.graph.get("_residency_index")
+    if index is None:
+        index = _Index(G)
+        G.graph["_residency_index"] = index
+    return index
+
+
+def where_all(G: nx.DiGraph, *, kind: str | None = None) -> dict[str, WhereResult]:
+    """Answer :func:`where` for every subject (or every subject of one kind)."""
+    with bulk():
+        return {s: where(G, s) for s in subjects(G, kind=kind)}
+
+
+def what_lives_in(G: nx.DiGraph, code: str) -> CountryResult:
+    """Answer what lives in a country (or subdivision): whose data, which categories, how.
+
+    A country includes its subdivisions: ``CA`` includes ``CA-QC``.
+    """
+    from residency.places import place_problem
+
+    problem = place_problem(code)
+    if problem:
+        raise UnknownSubjectError(problem)
+    locations = [
+        loc
+        for s in subjects(G, kind="client") + subjects(G, kind="staff")
+        for loc in where(G, s).locations
+        if _in_place(loc.country, code)
+    ]
+    staff = sorted(
+        n
+        for n, attrs in G.nodes(data=True)
+        if attrs["kind"] == "staff" and _in_place(attrs["country"], code)
+    )
+    return CountryResult(code, locations, staff)
+
+
+def _in_place(location: str, code: str) -> bool:
+    return location == code or places.country_of(location) == code
+
+
+def path_text(G: nx.DiGraph, path: tuple[str, ...] | list[str]) -> str:
+    """Render a path with its edge kinds, e.g. ``client:acme -uses-> system:slack``."""
+    parts = [path[0]]
+    for u, v in pairwise(path):
+        if G.has_edge(u, v):
+            parts.append(f" -{G.edges[u, v]['kind']}-> {v}")
+        elif G.has_edge(v, u):
+            parts.append(f" <-{G.edges[v, u]['kind']}- {v}")
+        else:
+            parts.append(f" ~ {v}")
+    return "".join(parts)

@@ -1,0 +1,93 @@
+"""Cloud regions as data: provider + region code -> city and country.
+
+The table is ``data/regions/cloud-regions.csv``; every row names its source.
+
+>>> from residency.regions import resolve
+>>> resolve("aws", "eu-central-1").country
+'DE'
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from dataclasses import dataclass
+from functools import cache
+
+from residency._resources import data_file
+
+PROVIDER_ALIASES = {
+    "aws": "aws",
+    "amazon": "aws",
+    "amazon web services": "aws",
+    "gcp": "gcp",
+    "google": "gcp",
+    "google cloud": "gcp",
+    "google_cloud": "gcp",
+    "azure": "azure",
+    "microsoft": "azure",
+    "microsoft azure": "azure",
+}
+
+
+@dataclass(frozen=True)
+class Region:
+    """One cloud region and where it physically is."""
+
+    provider: str
+    region: str
+    name: str
+    city: str
+    country: str
+    confidence: str
+    source: str
+
+
+@cache
+def regions() -> dict[tuple[str, str], Region]:
+    """Return every known region keyed by (provider, region code)."""
+    text = data_file("regions", "cloud-regions.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(io.StringIO(text))
+    return {
+        (r["provider"], r["region"]): Region(
+            r["provider"],
+            r["region"],
+            r["name"],
+            r["city"],
+            r["country"],
+            r["confidence"],
+            r["source"],
+        )
+        for r in rows
+    }
+
+
+def canonical_provider(provider: str) -> str | None:
+    """Map a provider name as users write it (``Amazon``, ``gcp``) to its table key."""
+    return PROVIDER_ALIASES.get(provider.strip().lower())
+
+
+def resolve(provider: str, region: str) -> Region | None:
+    """Answer where a provider's region is, or None when the table does not know it."""
+    key = canonical_provider(provider)
+    if key is None:
+        return None
+    return regions().get((key, region.strip().lower()))
+
+
+def region_problem(provider: str, region: str) -> str | None:
+    """Say why a provider/region pair cannot be resolved, or None when it can."""
+    key = canonical_provider(provider)
+    if key is None:
+        known = ", ".join(sorted(set(PROVIDER_ALIASES.values())))
+        return (
+            f"unknown cloud provider {provider!r}: expected one of {known} "
+            "(or give the hosting as {country: XX})"
+        )
+    if resolve(provider, region) is not None:
+        return None
+    codes = [r for (p, r) in regions() if p == key]
+    close = difflib.get_close_matches(region.strip().lower(), codes, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unknown {key} region {region!r}: expected a region code from data/regions{hint}"

@@ -1,0 +1,288 @@
+"""Keep inventories in a database (SQLModel): SQLite by default, any SQLAlchemy URL.
+
+An import is one transaction: it replaces the stored inventory of the same
+organisation name, or changes nothing if it fails. Importing the same content
+again is a no-op.
+
+>>> from residency.inventory import read_inventory
+>>> store = Store("sqlite://")              # in memory
+>>> store.import_inventory(read_inventory()).changed
+True
+>>> store.load_inventory("Quillmoor Creative Ltd").organisation.country
+'GB'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Column, delete, insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from residency._errors import StoreError
+from residency.model import Client, Inventory, Organisation, Staff, System
+
+DEFAULT_DB = Path(".residency") / "residency.db"
+DB_ENV = "RESIDENCY_DB"
+
+
+class InventoryRecord(SQLModel, table=True):
+    """One imported inventory, identified by the organisation's name."""
+
+    __tablename__ = "inventory"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    country: str
+    content_hash: str
+    source: str | None = None
+    imported_at: datetime
+    organisation: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    origins: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class StaffRecord(SQLModel, table=True):
+    """A staff member; ``spec`` holds the full inventory entry."""
+
+    __tablename__ = "staff"
+    pk: int | None = Field(default=None, primary_key=True)
+    inventory_id: int = Field(foreign_key="inventory.id", index=True)
+    position: int
+    id: str = Field(index=True)
+    country: str = Field(index=True)
+    type: str
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ClientRecord(SQLModel, table=True):
+    """A client; ``spec`` holds the full inventory entry."""
+
+    __tablename__ = "client"
+    pk: int | None = Field(default=None, primary_key=True)
+    inventory_id: int = Field(foreign_key="inventory.id", index=True)
+    position: int
+    id: str = Field(index=True)
+    name: str | None = None
+    country: str = Field(index=True)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class SystemRecord(SQLModel, table=True):
+    """A system; ``spec`` holds the full entry, hosting and sub-processors included."""
+
+    __tablename__ = "system"
+    pk: int | None = Field(default=None, primary_key=True)
+    inventory_id: int = Field(foreign_key="inventory.id", index=True)
+    position: int
+    id: str = Field(index=True)
+    vendor: str
+    vendor_country: str
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class LocationRecord(SQLModel, table=True):
+    """Where a system keeps or sends data (hosting, sub-processors): for SQL queries."""
+
+    __tablename__ = "system_location"
+    pk: int | None = Field(default=None, primary_key=True)
+    inventory_id: int = Field(foreign_key="inventory.id", index=True)
+    system_id: str = Field(index=True)
+    kind: str  # hosting | subprocessor
+    recipient: str
+    country: str = Field(index=True)
+
+
+_ENTITY_TABLES: list[type[SQLModel]] = [StaffRecord, ClientRecord, SystemRecord, LocationRecord]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: ``changed`` is False when the same content was already stored."""
+
+    name: str
+    content_hash: str
+    changed: bool
+    counts: dict[str, int]
+
+
+def database_url(db: str | Path | None = None) -> str:
+    """Turn ``--db`` (a file path or a URL) into a database URL; default ``./.residency/``."""
+    value = db if db is not None else os.environ.get(DB_ENV)
+    if value is None:
+        value = DEFAULT_DB
+    text = str(value)
+    if "://" in text:
+        return text
+    path = Path(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+class Store:
+    """A database of inventories."""
+
+    def __init__(self, db: str | Path | None = None) -> None:
+        self.url = database_url(db)
+        kwargs: dict[str, Any] = {}
+        if self.url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs = {"connect_args": {"check_same_thread": False}, "poolclass": StaticPool}
+        try:
+            self.engine = create_engine(self.url, **kwargs)
+            SQLModel.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            msg = f"cannot open the store at {self.url}: {exc.__class__.__name__}: {exc}"
+            raise StoreError(msg) from exc
+
+    def names(self) -> list[InventoryRecord]:
+        """Return the stored inventories, by name."""
+        with Session(self.engine) as session:
+            return list(session.exec(select(InventoryRecord).order_by(InventoryRecord.name)))
+
+    def import_inventory(self, inventory: Inventory, *, source: str | None = None) -> ImportResult:
+        """Store a validated inventory in one transaction, replacing one of the same name."""
+        name = inventory.organisation.name
+        digest = inventory.content_hash()
+        counts = {
+            "staff": len(inventory.staff),
+            "clients": len(inventory.clients),
+            "systems": len(inventory.systems),
+        }
+        with Session(self.engine) as session:
+            existing = session.exec(
+                select(InventoryRecord).where(InventoryRecord.name == name)
+            ).first()
+            if existing is not None and existing.content_hash == digest:
+                return ImportResult(name, digest, False, counts)
+            try:
+                if existing is not None:
+                    _delete_rows(session, existing.id)
+                    session.delete(existing)
+                    session.flush()
+                record = InventoryRecord(
+                    name=name,
+                    country=inventory.organisation.country,
+                    content_hash=digest,
+                    source=source,
+                    imported_at=datetime.now(UTC),
+                    organisation=inventory.organisation.model_dump(mode="json"),
+                    origins=dict(inventory.origins),
+                )
+                session.add(record)
+                session.flush()
+                assert record.id is not None
+                _insert_rows(session, record.id, inventory)
+                session.commit()
+            except SQLAlchemyError as exc:
+                session.rollback()
+                msg = f"import into {self.url} failed, nothing was changed: {exc}"
+                raise StoreError(msg) from exc
+        return ImportResult(name, digest, True, counts)
+
+    def load_inventory(self, name: str | None = None) -> Inventory:
+        """Read a stored inventory back; with no name, the only one stored."""
+        with Session(self.engine) as session:
+            record = self._record(session, name)
+            inventory = Inventory.model_construct(
+                organisation=Organisation.model_validate(record.organisation),
+                staff=_specs(session, StaffRecord, record.id, Staff),
+                clients=_specs(session, ClientRecord, record.id, Client),
+                systems=_specs(session, SystemRecord, record.id, System),
+            )
+            inventory.origins.update(record.origins)
+            return inventory
+
+    def _record(self, session: Session, name: str | None) -> InventoryRecord:
+        records = list(session.exec(select(InventoryRecord)))
+        if name is None and len(records) == 1:
+            return records[0]
+        found = [r for r in records if r.name == name]
+        if found:
+            return found[0]
+        stored = ", ".join(repr(r.name) for r in records) or "none"
+        wanted = "which one? give its name" if name is None else f"no inventory named {name!r}"
+        msg = f"{wanted} (stored in {self.url}: {stored})"
+        raise StoreError(msg)
+
+
+def _delete_rows(session: Session, inventory_id: int | None) -> None:
+    for table in _ENTITY_TABLES:
+        session.exec(delete(table).where(table.inventory_id == inventory_id))  # type: ignore[attr-defined]
+
+
+def _insert_rows(session: Session, inventory_id: int, inventory: Inventory) -> None:
+    staff = [
+        {
+            "inventory_id": inventory_id,
+            "position": i,
+            "id": p.id,
+            "country": p.country,
+            "type": p.type,
+            "spec": p.model_dump(mode="json"),
+        }
+        for i, p in enumerate(inventory.staff)
+    ]
+    clients = [
+        {
+            "inventory_id": inventory_id,
+            "position": i,
+            "id": c.id,
+            "name": c.name,
+            "country": c.country,
+            "spec": c.model_dump(mode="json"),
+        }
+        for i, c in enumerate(inventory.clients)
+    ]
+    systems = [
+        {
+            "inventory_id": inventory_id,
+            "position": i,
+            "id": s.id,
+            "vendor": s.vendor,
+            "vendor_country": s.vendor_country,
+            "spec": s.model_dump(mode="json"),
+        }
+        for i, s in enumerate(inventory.systems)
+    ]
+    locations = [
+        {
+            "inventory_id": inventory_id,
+            "system_id": s.id,
+            "kind": "hosting",
+            "recipient": h.provider or s.vendor,
+            "country": h.country,
+        }
+        for s in inventory.systems
+        for h in s.hosting
+    ]
+    locations += [
+        {
+            "inventory_id": inventory_id,
+            "system_id": s.id,
+            "kind": "subprocessor",
+            "recipient": sub.name,
+            "country": code,
+        }
+        for s in inventory.systems
+        for sub in s.subprocessors
+        for code in sub.countries
+    ]
+    for table, rows in (
+        (StaffRecord, staff),
+        (ClientRecord, clients),
+        (SystemRecord, systems),
+        (LocationRecord, locations),
+    ):
+        if rows:
+            session.execute(insert(table), rows)
+
+
+def _specs(session: Session, table: Any, inventory_id: int | None, model: Any) -> list[Any]:
+    rows = session.exec(
+        select(table.spec).where(table.inventory_id == inventory_id).order_by(table.position)
+    )
+    return [model.model_validate(spec) for spec in rows]

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from residency.cli import app
+
+from .conftest import DATA
+
+runner = CliRunner()
+SMALL = str(DATA / "passing_small.yaml")
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_check_prints_a_summary():
+    result = run("check", "-i", SMALL)
+    assert result.exit_code == 0, result.output
+    assert "Tiny Agency: inventory is valid" in result.output
+    assert "countries and subdivisions covered: BR, CA, CA-QC, DE, GB, IN, US" in result.output
+
+
+def test_check_lists_every_problem_without_a_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        (DATA / "passing_small.yaml")
+        .read_text()
+        .replace("country: IN", "country: XX")
+        .replace("us-east-1", "us-east-9")
+    )
+    result = run("check", "-i", str(bad))
+    assert result.exit_code == 1
+    assert "3 problems in the inventory" in result.output
+    assert f"{bad} line 7: staff[s-001].country: unknown code 'XX'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_where_overview_covers_every_client():
+    result = run("where", "-i", SMALL)
+    assert result.exit_code == 0, result.output
+    assert "Acme GmbH (client:acme)" in result.output
+    assert "Globex Inc (client:globex)" in result.output
+
+
+def test_where_one_subject_shows_evidence():
+    result = run("where", "client:acme", "-i", SMALL)
+    assert result.exit_code == 0, result.output
+    assert "origin DE: data reaches 4 countries: BR, DE, IN, US" in result.output
+    assert "client:acme > system:slack > training:slack > country:US" in result.output
+    assert "Not legal advice" in result.output
+
+
+def test_where_json():
+    result = run("where", "client:acme", "-i", SMALL, "--json")
+    payload = json.loads(result.output)
+    assert payload["countries"] == ["BR", "DE", "IN", "US"]
+    kinds = {loc["kind"] for loc in payload["locations"]}
+    assert kinds == {"stored", "processed", "accessed", "trained"}
+    assert all(
+        loc["evidence"].startswith("client:acme -uses-> system:") for loc in payload["locations"]
+    )
+
+
+def test_where_unknown_subject():
+    result = run("where", "client:nobody", "-i", SMALL)
+    assert result.exit_code == 1
+    assert "unknown subject 'client:nobody'" in result.output
+
+
+def test_country():
+    result = run("country", "in", "-i", SMALL, "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["subjects"] == ["client:acme", "client:globex"]
+    assert payload["staff"] == ["staff:s-001"]
+    table = run("country", "IN", "-i", SMALL)
+    assert "India (IN): data of 2 subjects" in table.output
+
+
+def test_demo_is_the_default(demo):
+    result = run("where", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == len(demo.inventory.clients)
+
+
+def test_import_then_query_the_store(tmp_path):
+    db = str(tmp_path / "r.db")
+    first = run("import", SMALL, "--db", db)
+    assert first.exit_code == 0 and "stored in sqlite:///" in first.output
+    again = run("import", SMALL, "--db", db)
+    assert "already stored, unchanged" in again.output
+    listed = run("stored", "--db", db)
+    assert "Tiny Agency" in listed.output
+    result = run("where", "client:acme", "--stored", "Tiny Agency", "--db", db, "--json")
+    assert json.loads(result.output)["countries"] == ["BR", "DE", "IN", "US"]
+
+
+def test_import_of_a_bad_inventory_stores_nothing(tmp_path):
+    db = str(tmp_path / "r.db")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("organisation: {name: X, country: ZZ}\n")
+    assert run("import", str(bad), "--db", db).exit_code == 1
+    assert "Tiny" not in run("stored", "--db", db).output
+    assert run("where", "--stored", "X", "--db", db).exit_code == 1
+
+
+def test_both_sources_is_an_error(tmp_path):
+    result = run("where", "-i", SMALL, "--stored", "X", "--db", str(tmp_path / "r.db"))
+    assert result.exit_code == 1
+    assert "either --inventory or --stored" in result.output
+
+
+@pytest.mark.parametrize("command", ["check", "where", "country", "import", "stored"])
+def test_every_command_has_help(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_version_and_entry_point():
+    out = subprocess.run(
+        [sys.executable, "-m", "residency", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("residency ")

@@ -1,0 +1,287 @@
+"""Validation: each bad input gets one clear problem naming file, line, field, expectation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from residency import InventoryError
+from residency.inventory import parse_inventory_text, read_inventory
+
+from .conftest import DATA
+
+# (description, text to replace, replacement, expected line, expected field, expected words)
+YAML_CASES = [
+    (
+        "unknown country",
+        "country: IN\n    type: contractor",
+        "country: XX\n    type: contractor",
+        7,
+        "staff[s-001].country",
+        "unknown code 'XX'",
+    ),
+    (
+        "UK is not ISO",
+        "  country: GB\n  staff_data",
+        "  country: UK\n  staff_data",
+        3,
+        "organisation.country",
+        "the United Kingdom is 'GB'",
+    ),
+    (
+        "lower-case code",
+        "country: BR",
+        "country: br",
+        13,
+        "staff[s-002].country",
+        "did you mean 'BR'",
+    ),
+    (
+        "bad subdivision",
+        "country: CA-QC",
+        "country: CA-ZZ",
+        16,
+        "staff[s-003].country",
+        "ISO 3166-2",
+    ),
+    (
+        "unknown client id",
+        "clients: [acme, globex]",
+        "clients: [acme, globx]",
+        10,
+        "staff[s-001].clients[1]",
+        "did you mean 'globex'?",
+    ),
+    (
+        "unknown system id",
+        "systems: [slack, gworkspace, zendesk]",
+        "systems: [slack, gworkspace, zendsk]",
+        23,
+        "clients[acme].systems[2]",
+        "unknown system id 'zendsk'",
+    ),
+    (
+        "unknown region",
+        "region: us-east-1}",
+        "region: us-east-9}",
+        38,
+        "systems[slack].hosting[0].region",
+        "unknown aws region 'us-east-9'",
+    ),
+    (
+        "unknown provider",
+        "{provider: aws, region: us-east-1}",
+        "{provider: ovh, region: gra}",
+        38,
+        "systems[slack].hosting[0].region",
+        "unknown cloud provider 'ovh'",
+    ),
+    (
+        "bad date",
+        "since: 2023-10-01",
+        "since: 2023-13-01",
+        46,
+        "systems[slack].ai_training.since",
+        "expected YYYY-MM-DD",
+    ),
+    (
+        "bad opted_out",
+        "opted_out: false",
+        "opted_out: yes please",
+        47,
+        "systems[slack].ai_training.opted_out",
+        "expected false or a date",
+    ),
+    (
+        "bad default",
+        "default: opt-out",
+        "default: maybe",
+        45,
+        "systems[slack].ai_training.default",
+        "expected one of",
+    ),
+    (
+        "typo field",
+        "    residency: [EEA]",
+        "    residncy: [EEA]",
+        24,
+        "clients[acme].residncy",
+        "unknown field",
+    ),
+    (
+        "bad bloc",
+        "residency: [EEA]",
+        "residency: [EEZ]",
+        24,
+        "clients[acme].residency[0]",
+        "or a bloc (EEA, EU)",
+    ),
+    (
+        "duplicate id",
+        "  - id: s-003",
+        "  - id: s-002",
+        15,
+        "staff[s-002].id",
+        "duplicate id 's-002': already used at",
+    ),
+    ("missing vendor", "    vendor: Zendesk, Inc.\n", "", 56, "systems[zendesk].vendor", "missing"),
+    (
+        "bad staff type",
+        "type: contractor",
+        "type: freelancer",
+        8,
+        "staff[s-001].type",
+        "expected one of",
+    ),
+    (
+        "contradictory ai default",
+        "default: opt-out",
+        "default: none",
+        45,
+        "systems[slack].ai_training.default",
+        "contradicts uses_customer_data",
+    ),
+    (
+        "region vs country",
+        "{provider: aws, region: us-east-1}",
+        "{provider: aws, region: us-east-1, country: DE}",
+        38,
+        "systems[slack].hosting[0].country",
+        "contradicts region us-east-1 in US",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "words"),
+    [c[1:] for c in YAML_CASES],
+    ids=[c[0] for c in YAML_CASES],
+)
+def test_each_bad_yaml_field_is_named(small_text, old, new, line, field, words):
+    assert old in small_text
+    with pytest.raises(InventoryError) as info:
+        parse_inventory_text(small_text.replace(old, new, 1), name="inv.yaml")
+    problems = info.value.problems
+    assert len(problems) == 1, problems
+    problem = problems[0]
+    assert (problem.file, problem.line, problem.field) == ("inv.yaml", line, field)
+    assert words in problem.message
+    assert f"inv.yaml line {line}: {field}: " in str(info.value)
+
+
+def test_all_problems_are_reported_in_one_run(small_text):
+    text = small_text.replace("country: IN", "country: XX").replace(
+        "region: us-east-1", "region: nowhere"
+    )
+    with pytest.raises(InventoryError) as info:
+        parse_inventory_text(text)
+    assert len(info.value.problems) == 3  # staff, entity and the region
+    assert str(info.value).startswith("3 problems in the inventory")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("organisation: [unclosed", "malformed YAML"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("organisation: {name: X, country: GB}\nsystemz: []\n", "unknown top-level field"),
+        ("systems: []\n", "organisation: missing"),
+    ],
+)
+def test_document_level_problems(text, words):
+    with pytest.raises(InventoryError) as info:
+        parse_inventory_text(text)
+    assert words in str(info.value)
+
+
+def _folder(tmp_path: Path, staff: str | None = None, clients: str | None = None) -> Path:
+    data = yaml.safe_load((DATA / "passing_small.yaml").read_text())
+    data.pop("staff")
+    data.pop("clients")
+    (tmp_path / "inventory.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "staff.csv").write_text(
+        staff
+        or (
+            "id,country,type,entity.name,entity.country,entity.safeguards,clients,systems\n"
+            "s-001,IN,contractor,Lumen Talent Pvt Ltd,IN,,acme;globex,slack;gworkspace\n"
+            "s-002,BR,employee,,,,acme,\n"
+        )
+    )
+    (tmp_path / "clients.csv").write_text(
+        clients
+        or (
+            "id,name,country,data,systems,residency\n"
+            "acme,Acme GmbH,DE,messages;files;contact_details,slack;gworkspace;zendesk,EEA\n"
+            "globex,Globex Inc,US,messages,slack,\n"
+        )
+    )
+    return tmp_path
+
+
+def test_folder_inventory_reads_csv(tmp_path):
+    inv = read_inventory(_folder(tmp_path))
+    assert [p.id for p in inv.staff] == ["s-001", "s-002"]
+    assert inv.staff[0].entity is not None and inv.staff[0].entity.country == "IN"
+    assert inv.staff[1].systems is None  # empty cell: the systems of their clients
+    assert inv.clients[0].residency == ["EEA"]
+    assert inv.origins["client:globex"].endswith("clients.csv row 3")
+
+
+@pytest.mark.parametrize(
+    ("staff", "row", "field", "words"),
+    [
+        ("id,country,clients\ns-001,IN,acme\ns-002,ZZ,acme\n", 3, "country", "unknown code 'ZZ'"),
+        ("id,country,clients\ns-001,IN,acme;nobody\n", 2, "clients[1]", "unknown client id"),
+        ("id,country,clients,sytems\ns-001,IN,acme,\n", 1, "sytems", "unknown column"),
+        ("id,country,clients\ns-001,IN\n", 2, "row", "expected 3 cells"),
+        ("id,country,type\ns-001,IN,intern\n", 2, "type", "expected one of"),
+        ("id,country\ns-001,IN\ns-001,GB\n", 3, "id", "duplicate id 's-001'"),
+        (
+            "id,country,entity.name,entity.country\ns-001,IN,Lumen,XX\n",
+            2,
+            "entity.country",
+            "unknown code",
+        ),
+    ],
+)
+def test_csv_problems_name_the_row(tmp_path, staff, row, field, words):
+    folder = _folder(tmp_path, staff=staff)
+    with pytest.raises(InventoryError) as info:
+        read_inventory(folder)
+    problem = info.value.problems[0]
+    assert Path(problem.file).name == "staff.csv"
+    assert (problem.line, problem.field) == (row, field)
+    assert words in problem.message
+    assert f"staff.csv row {row}: {field}:" in str(info.value)
+
+
+def test_missing_path_is_a_problem_not_a_traceback(tmp_path):
+    with pytest.raises(InventoryError, match="no such file or folder"):
+        read_inventory(tmp_path / "nope.yaml")
+
+
+def test_folder_without_inventory_yaml(tmp_path):
+    with pytest.raises(InventoryError, match=r"needs an inventory\.yaml"):
+        read_inventory(tmp_path)
+
+
+def test_region_resolves_to_city_and_country(small):
+    slack = next(s for s in small.inventory.systems if s.id == "slack")
+    assert (slack.hosting[0].country, slack.hosting[0].city) == ("US", "N. Virginia")
+
+
+def test_warnings_do_not_fail_validation(small_text):
+    text = small_text.replace("clients: [acme, globex]", "clients: [acme]").replace(
+        "clients: [globex]", "clients: [acme]"
+    )
+    inv = parse_inventory_text(text)
+    assert "client globex: no staff member serves it" in inv.warnings
+
+
+def test_demo_is_valid_and_large_enough(demo):
+    s = demo.summary()
+    assert s["staff_countries"] == 30
+    assert 25 <= s["client_countries"] <= 30
+    assert {"slack", "gworkspace", "zendesk", "hr"} <= {x.id for x in demo.inventory.systems}
