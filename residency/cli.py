@@ -13,9 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from residency import __version__, query
+from residency import __version__, query, rules
 from residency._errors import InventoryError, ResidencyError
-from residency.datamap import DataMap, load
+from residency.datamap import DataMap, load, parse_as_of
+from residency.jurisdictions import legal_data
+from residency.places import place_name, place_problem
 from residency.store import Store
 
 app = typer.Typer(
@@ -53,6 +55,12 @@ DbOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Judge the law as it stood on this date (YYYY-MM-DD). Default: today."
+    ),
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -257,6 +265,217 @@ def country(
     )
     _locations_table(m, result.locations, console, show_subject=True)
     console.print("Not legal advice.", style="dim")
+
+
+@app.command()
+@user_errors
+def transfers(
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Only this subject (client:<id>, staff:<id>).")
+    ] = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every cross-border transfer with its legal basis, instrument, TIA flag and sources."""
+    m = _map(inventory, stored, db)
+    found = m.transfers(subject, as_of=as_of)
+    if as_json:
+        _print_json([t.as_dict() for t in found])
+        return
+    console = _console()
+    counts: dict[str, int] = {}
+    for t in found:
+        counts[t.basis] = counts.get(t.basis, 0) + 1
+    summary = ", ".join(f"{counts[b]} {b}" for b in rules.BASES if b in counts)
+    day = parse_as_of(as_of).isoformat()
+    console.print(
+        f"[bold]{m.name}[/bold]: {len(found)} transfers as of {day} ({summary})", highlight=False
+    )
+    table = Table(
+        "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA", "notes"
+    )
+    for t in found:
+        loc = t.location
+        table.add_row(
+            loc.subject,
+            f"{t.origin} > {loc.country}",
+            loc.kind,
+            loc.system,
+            loc.recipient,
+            t.basis,
+            t.instrument or "",
+            "yes" if t.tia_required else "",
+            " | ".join(t.notes),
+        )
+    console.print(table)
+    console.print(
+        f"Sources per transfer: --json. Legal data as of {legal_data().as_of}. Not legal advice.",
+        style="dim",
+        highlight=False,
+    )
+
+
+@app.command()
+@user_errors
+def findings(
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What a lawyer must act on, most severe first, with evidence and legal sources."""
+    m = _map(inventory, stored, db)
+    found = m.findings(as_of=as_of)
+    if as_json:
+        _print_json([f.as_dict() for f in found])
+        return
+    console = _console()
+    day = parse_as_of(as_of).isoformat()
+    by_severity = {s: sum(f.severity == s for f in found) for s in rules.SEVERITIES}
+    console.print(
+        f"[bold]{m.name}[/bold]: {len(found)} findings as of {day} ("
+        + ", ".join(f"{n} {s}" for s, n in by_severity.items())
+        + ")",
+        highlight=False,
+    )
+    summary = Table("severity", "rule", "subjects", "countries", title="Summary")
+    for (severity, rule), group in _group_findings(found).items():
+        countries = sorted({c for f in group for c in f.countries})
+        summary.add_row(severity, rule, str(len(group)), " ".join(countries))
+    console.print(summary)
+    table = Table("severity", "rule", "subject", "countries", "what to act on", show_lines=True)
+    for f in found:
+        table.add_row(f.severity, f.rule, f.subject, " ".join(f.countries), f.explanation)
+    console.print(table)
+    console.print(
+        f"Evidence paths and sources: --json or residency export. Legal data as of "
+        f"{legal_data().as_of}. Not legal advice.",
+        style="dim",
+        highlight=False,
+    )
+
+
+def _group_findings(found: list[Any]) -> dict[tuple[str, str], list[Any]]:
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for f in found:
+        groups.setdefault((f.severity, f.rule), []).append(f)
+    return groups
+
+
+@app.command()
+@user_errors
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="json (the full export) or csv (the transfers register)."),
+    ] = "json",
+) -> None:
+    """Write the JSON export for legal review (schema residency-export/1), or the CSV register."""
+    from residency.export import to_json, transfers_csv
+
+    if fmt not in ("json", "csv"):
+        msg = f"unknown --format {fmt!r}: expected json or csv"
+        raise ResidencyError(msg)
+    m = _map(inventory, stored, db)
+    document = m.export(as_of=as_of)
+    text = to_json(document) if fmt == "json" else transfers_csv(document)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        msg = f"cannot write {out}: {exc.strerror}"
+        raise ResidencyError(msg) from None
+    _console().print(
+        f"wrote {out} ({len(document['transfers'])} transfers, "
+        f"{len(document['findings'])} findings, as of {document['as_of']})",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of the export."""
+    from residency.export import schema as export_schema
+
+    _print_json(export_schema())
+
+
+@app.command()
+@user_errors
+def jurisdictions(
+    as_json: JsonOpt = False,
+    country: Annotated[
+        str | None, typer.Option("--country", help="Only this country's regimes and facts.")
+    ] = None,
+) -> None:
+    """List the legal data: regimes with their as-of dates, and which countries have no data."""
+    data = legal_data()
+    coverage = data.coverage()
+    if country:
+        code = country.strip().upper()
+        problem = place_problem(code)
+        if problem:
+            raise ResidencyError(problem)
+        coverage = [
+            {
+                "code": code,
+                "name": place_name(code),
+                "regimes": [r.id for r in data.regimes_for(code)],
+            }
+        ]
+    regimes = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "applies_to": r.applies_to,
+            "as_of": r.as_of.isoformat(),
+            "retrieved": r.retrieved.isoformat(),
+            "confidence": r.confidence,
+            "unconfirmed": r.unconfirmed,
+        }
+        for r in data.regimes
+    ]
+    if as_json:
+        _print_json(
+            {
+                "as_of": data.as_of.isoformat(),
+                "content_hash": data.content_hash,
+                "regimes": regimes,
+                "coverage": coverage,
+            }
+        )
+        return
+    console = _console()
+    table = Table("regime", "name", "applies to", "as of", "confidence", "unconfirmed")
+    shown = {r for row in coverage for r in row["regimes"]}  # type: ignore[attr-defined]
+    for r in regimes:
+        if country is None or r["id"] in shown:
+            table.add_row(
+                r["id"],
+                r["name"],
+                " ".join(r["applies_to"]),
+                r["as_of"],
+                r["confidence"],
+                str(len(r["unconfirmed"])),
+            )
+    console.print(table)
+    missing = [row["code"] for row in coverage if not row["regimes"]]
+    covered = len(coverage) - len(missing)
+    console.print(
+        f"{covered} of {len(coverage)} countries covered; no data (transfers from "
+        f"them get needs_review): {' '.join(missing) or 'none'}",
+        highlight=False,
+    )
+    console.print(f"Legal data as of {data.as_of}. Not legal advice.", style="dim", highlight=False)
 
 
 @app.command("import")

@@ -10,13 +10,18 @@
 
 from __future__ import annotations
 
+from collections import UserList
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import networkx as nx
 import pandas as pd
 
 from residency import query
+from residency._errors import ResidencyError
+from residency.export import ExportDocument
+from residency.findings import Assessment, Finding, assess_all
 from residency.graph import build_graph
 from residency.inventory import read_inventory
 from residency.model import Inventory
@@ -29,6 +34,9 @@ class DataMap:
 
     inventory: Inventory
     graph: nx.DiGraph = field(repr=False)
+    _assessments: dict[tuple[date, str | None], Assessment] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> DataMap:
@@ -65,6 +73,39 @@ class DataMap:
         ]
         return query.WhereResult("*", "all", "", rows).to_frame()
 
+    def assessment(
+        self, *, as_of: date | str | None = None, subject: str | None = None
+    ) -> Assessment:
+        """Judge every transfer (or one subject's) under the law as it stood on ``as_of``."""
+        day = parse_as_of(as_of)
+        key = (day, subject)
+        if key not in self._assessments:
+            if subject is not None:
+                self.where(subject)  # a clear error for an unknown subject
+            self._assessments[key] = assess_all(self.graph, as_of=day, subject=subject)
+        return self._assessments[key]
+
+    def transfers(
+        self, subject: str | None = None, *, as_of: date | str | None = None
+    ) -> TransferList:
+        """Answer every cross-border transfer with its legal basis (one subject, or all).
+
+        >>> load().transfers("client:fennwerk", as_of="2026-11-26").to_frame().columns[0]
+        'id'
+        """
+        return TransferList(self.assessment(as_of=as_of, subject=subject).transfers)
+
+    def findings(self, *, as_of: date | str | None = None) -> FindingList:
+        """Answer what a lawyer must act on, most severe first, with evidence and sources."""
+        return FindingList(self.assessment(as_of=as_of).findings)
+
+    def export(self, *, as_of: date | str | None = None) -> ExportDocument:
+        """Return the JSON export for legal review (schema ``residency-export/1``)."""
+        from residency.export import build_export
+        from residency.jurisdictions import legal_data
+
+        return build_export(self.inventory, self.assessment(as_of=as_of), legal_data())
+
     def path_text(self, path: tuple[str, ...] | list[str]) -> str:
         """Render an evidence path with its edge kinds."""
         return query.path_text(self.graph, path)
@@ -94,6 +135,66 @@ class DataMap:
             f"countries, {s['clients']} clients in {s['client_countries']} countries, "
             f"{s['systems']} systems, {s['subprocessors']} sub-processors.</p>"
         )
+
+
+class TransferList(UserList):  # type: ignore[type-arg]
+    """Transfers with their bases; ``.to_frame()`` gives a sortable table."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per transfer, as in the CSV register."""
+        from residency.export import REGISTER_COLUMNS, register_rows
+
+        rows = register_rows([t.as_dict() for t in self.data])
+        return pd.DataFrame(rows, columns=REGISTER_COLUMNS)
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
+
+class FindingList(UserList):  # type: ignore[type-arg]
+    """Findings, most severe first; ``.to_frame()`` gives a table."""
+
+    data: list[Finding]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per finding."""
+        rows = [
+            {
+                **f.as_dict(),
+                "countries": ", ".join(f.countries),
+                "evidence": "\n".join(f.evidence),
+                "sources": " | ".join(s.citation or s.url or s.title for s in f.sources),
+            }
+            for f in self.data
+        ]
+        columns = [
+            "id",
+            "severity",
+            "rule",
+            "subject",
+            "countries",
+            "title",
+            "explanation",
+            "evidence",
+            "sources",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
+
+def parse_as_of(value: date | str | None) -> date:
+    """Turn ``--as-of`` (a date, ``YYYY-MM-DD`` text, or None for today) into a date."""
+    if value is None:
+        return date.today()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        msg = f"invalid --as-of date {value!r}: expected YYYY-MM-DD"
+        raise ResidencyError(msg) from None
 
 
 def load(path: str | Path | None = None) -> DataMap:

@@ -26,6 +26,7 @@ from residency import places, regions
 from residency._errors import InventoryError, InventoryProblem
 from residency._perf import bulk
 from residency._resources import data_file
+from residency._yaml import Loader as _Loader
 from residency.model import Client, Inventory, Organisation, Staff, System
 
 INVENTORY_FILE = "inventory.yaml"
@@ -36,22 +37,6 @@ _LIST_COLUMNS = {
     "clients": {"data", "systems", "residency"},
 }
 _MODELS: dict[str, type[BaseModel]] = {"staff": Staff, "clients": Client, "systems": System}
-
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is much faster
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader that leaves impossible dates (2023-13-01) as text for validation to report."""
-
-
-def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
 
 
 @dataclass
@@ -533,7 +518,7 @@ class _Checker:
                 return
             region = regions.resolve(host.provider, host.region)
             assert region is not None
-            if host.country is not None and host.country != region.country:
+            if host.country is not None and host.country not in (region.country, region.place):
                 self.p.at(
                     entry,
                     (*loc, "country"),
@@ -541,7 +526,7 @@ class _Checker:
                     f"{host.country!r} contradicts region {host.region} in {region.country}",
                 )
                 return
-            host.country = region.country
+            host.country = region.place
             host.city = host.city or region.city
             return
         self._place(entry, (*loc, "country"), f"{fld}.country", host.country)

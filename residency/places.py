@@ -15,9 +15,9 @@ import re
 from functools import cache
 
 import pycountry
-import yaml
 
 from residency._resources import data_file
+from residency._yaml import safe_load
 
 _ALPHA2 = re.compile(r"^[A-Z]{2}$")
 _SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
@@ -26,7 +26,7 @@ _SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 @cache
 def blocs() -> dict[str, frozenset[str]]:
     """Answer which countries each bloc (``EU``, ``EEA``) contains."""
-    raw = yaml.safe_load(data_file("jurisdictions", "blocs.yaml").read_text(encoding="utf-8"))
+    raw = safe_load(data_file("jurisdictions", "blocs.yaml").read_text(encoding="utf-8"))
     out: dict[str, frozenset[str]] = {}
     for bloc in raw["blocs"]:
         members = set(bloc.get("members", [])) | set(bloc.get("also_within", []))
@@ -98,7 +98,7 @@ def within(place: str, allowed: frozenset[str] | set[str]) -> bool:
 def place_name(code: str) -> str:
     """Return a readable name for a country, subdivision or bloc code."""
     if is_bloc(code):
-        raw = yaml.safe_load(data_file("jurisdictions", "blocs.yaml").read_text(encoding="utf-8"))
+        raw = safe_load(data_file("jurisdictions", "blocs.yaml").read_text(encoding="utf-8"))
         return next(b["name"] for b in raw["blocs"] if b["code"] == code)
     if "-" in code:
         sub = pycountry.subdivisions.get(code=code)

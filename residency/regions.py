@@ -40,8 +40,14 @@ class Region:
     name: str
     city: str
     country: str
+    subdivision: str
     confidence: str
     source: str
+
+    @property
+    def place(self) -> str:
+        """Return the most precise ISO code: the subdivision where it matters, else the country."""
+        return self.subdivision or self.country
 
 
 @cache
@@ -56,6 +62,7 @@ def regions() -> dict[tuple[str, str], Region]:
             r["name"],
             r["city"],
             r["country"],
+            r["subdivision"],
             r["confidence"],
             r["source"],
         )

@@ -116,7 +116,21 @@ def test_both_sources_is_an_error(tmp_path):
     assert "either --inventory or --stored" in result.output
 
 
-@pytest.mark.parametrize("command", ["check", "where", "country", "import", "stored"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "check",
+        "where",
+        "country",
+        "import",
+        "stored",
+        "transfers",
+        "findings",
+        "export",
+        "schema",
+        "jurisdictions",
+    ],
+)
 def test_every_command_has_help(command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -128,3 +142,34 @@ def test_version_and_entry_point():
         [sys.executable, "-m", "residency", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("residency ")
+
+
+def test_transfers_table_and_json():
+    result = run("transfers", "-i", SMALL, "--as-of", "2026-11-26")
+    assert result.exit_code == 0, result.output
+    assert "transfers as of 2026-11-26" in result.output
+    payload = json.loads(
+        run(
+            "transfers", "-i", SMALL, "--subject", "client:acme", "--json", "--as-of", "2026-11-26"
+        ).output
+    )
+    assert {t["subject"] for t in payload} == {"client:acme"}
+    assert {"basis", "instrument", "tia_required", "sources"} <= set(payload[0])
+
+
+def test_findings_most_severe_first():
+    payload = json.loads(run("findings", "-i", SMALL, "--json", "--as-of", "2026-11-26").output)
+    order = ["high", "medium", "low"]
+    severities = [order.index(f["severity"]) for f in payload]
+    assert severities == sorted(severities)
+    table = run("findings", "-i", SMALL, "--as-of", "2026-11-26").output
+    assert "Summary" in table and "residency.contract_breach" in table
+
+
+def test_jurisdictions_lists_coverage():
+    result = run("jurisdictions")
+    assert result.exit_code == 0
+    assert "EU-GDPR" in result.output and "countries covered" in result.output
+    one = json.loads(run("jurisdictions", "--country", "ca-qc", "--json").output)
+    assert one["coverage"][0]["regimes"] == ["CA-PIPEDA", "CA-QC"]
+    assert run("jurisdictions", "--country", "XX").exit_code == 1

@@ -285,3 +285,24 @@ def test_demo_is_valid_and_large_enough(demo):
     assert s["staff_countries"] == 30
     assert 25 <= s["client_countries"] <= 30
     assert {"slack", "gworkspace", "zendesk", "hr"} <= {x.id for x in demo.inventory.systems}
+
+
+def test_norway_is_not_false():
+    """YAML 1.1 would read NO as a boolean; inventories and legal data read it as Norway."""
+    inv = parse_inventory_text(
+        "organisation: {name: X, country: NO}\n"
+        "systems: [{id: s, vendor: V, vendor_country: NO, hosting: [{country: NO}]}]\n"
+        "clients: [{id: c, country: NO, residency: [NO, EEA]}]\n"
+    )
+    assert inv.organisation.country == "NO"
+    assert inv.clients[0].residency == ["NO", "EEA"]
+
+
+def test_quebec_regions_resolve_to_the_subdivision():
+    inv = parse_inventory_text(
+        "organisation: {name: X, country: CA}\n"
+        "systems: [{id: s, vendor: V, vendor_country: CA,\n"
+        "  hosting: [{provider: gcp, region: northamerica-northeast1},\n"
+        "            {provider: azure, region: canadacentral}]}]\n"
+    )
+    assert [h.country for h in inv.systems[0].hosting] == ["CA-QC", "CA"]

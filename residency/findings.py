@@ -1,0 +1,321 @@
+"""Findings a lawyer can act on, most severe first, each with evidence and sources.
+
+>>> import residency
+>>> m = residency.load()
+>>> rules = {f.rule for f in m.findings()}
+>>> "transfer.no_basis" in rules and "residency.contract_breach" in rules
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import networkx as nx
+
+from residency import places
+from residency._perf import bulk
+from residency.jurisdictions import LegalData, legal_data
+from residency.query import Location, WhereResult, path_text, subjects, where
+from residency.rules import SEVERITIES, Context, SourceRef, Transfer, _ref, assess_with, in_origin
+
+RULES = {
+    "transfer.no_basis": "high",
+    "transfer.safeguard_not_accepted": "high",
+    "localisation.breach": "high",
+    "residency.contract_breach": "high",
+    "concern.countries_of_concern": "high",
+    "transfer.needs_review": "medium",
+    "localisation.review": "medium",
+    "transfer.fragile_basis": "low",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to act on, for one subject."""
+
+    severity: str
+    rule: str
+    subject: str
+    countries: tuple[str, ...]
+    title: str
+    explanation: str
+    evidence: tuple[str, ...]
+    sources: tuple[SourceRef, ...] = ()
+    transfers: tuple[str, ...] = ()
+    legal_rule: str = ""
+
+    @property
+    def id(self) -> str:
+        """Return a stable id derived from the rule, subject, countries and legal rule."""
+        key = "|".join([self.rule, self.legal_rule, self.subject, *self.countries])
+        return "f-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the finding in the export's shape."""
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "rule": self.rule,
+            "legal_rule": self.legal_rule or None,
+            "subject": self.subject,
+            "countries": list(self.countries),
+            "title": self.title,
+            "explanation": self.explanation,
+            "evidence": list(self.evidence),
+            "transfers": list(self.transfers),
+            "sources": [s.as_dict() for s in self.sources],
+        }
+
+
+@dataclass
+class Assessment:
+    """Every subject's locations and transfers on one date, and the findings they raise."""
+
+    as_of: date
+    results: dict[str, WhereResult]
+    transfers: list[Transfer]
+    findings: list[Finding] = field(default_factory=list)
+
+
+def assess_all(
+    G: nx.DiGraph,
+    *,
+    as_of: date | None = None,
+    data: LegalData | None = None,
+    subject: str | None = None,
+) -> Assessment:
+    """Judge the transfers of every client and staff member (or one subject) and find issues."""
+    ctx = Context(G, data or legal_data(), as_of or date.today())
+    names = [subject] if subject else subjects(G, kind="client") + subjects(G, kind="staff")
+    with bulk():
+        results = {s: where(G, s) for s in names}
+        transfers = [t for r in results.values() for t in assess_with(ctx, r)]
+        found = _transfer_findings(ctx, transfers)
+        for result in results.values():
+            found += _localisation(ctx, result)
+            found += _contract(ctx, result)
+            found += _concern(ctx, result)
+    found.sort(
+        key=lambda f: (SEVERITIES.index(f.severity), f.rule, f.subject, f.legal_rule, f.countries)
+    )
+    transfers.sort(
+        key=lambda t: (
+            t.location.subject,
+            t.location.country,
+            t.location.kind,
+            t.location.system,
+            t.location.recipient,
+            t.id,
+        )
+    )
+    return Assessment(ctx.as_of, results, transfers, found)
+
+
+def _evidence(G: nx.DiGraph, locations: Iterable[Location]) -> tuple[str, ...]:
+    return tuple(sorted({path_text(G, loc.path) for loc in locations}))
+
+
+def _who(transfers: Iterable[Transfer]) -> str:
+    seen = sorted(
+        {
+            f"{t.location.recipient} in {t.location.country} via {t.location.system}"
+            for t in transfers
+        }
+    )
+    more = f" and {len(seen) - 4} more" if len(seen) > 4 else ""
+    return "; ".join(seen[:4]) + more
+
+
+def _transfer_findings(ctx: Context, transfers: list[Transfer]) -> list[Finding]:
+    groups: dict[tuple[str, str], list[Transfer]] = defaultdict(list)
+    for t in transfers:
+        rule = _transfer_rule(t)
+        if rule:
+            groups[(rule, t.location.subject)].append(t)
+        if any(j.risk for j in t.judgements if j.basis == "adequacy") and t.basis == "adequacy":
+            groups[("transfer.fragile_basis", t.location.subject)].append(t)
+    return [_transfer_finding(ctx, rule, subject, ts) for (rule, subject), ts in groups.items()]
+
+
+def _transfer_rule(t: Transfer) -> str | None:
+    if t.basis == "no_basis":
+        unaccepted = any(j.unaccepted for j in t.judgements if j.basis == "no_basis")
+        return "transfer.safeguard_not_accepted" if unaccepted else "transfer.no_basis"
+    if t.basis == "needs_review":
+        return "transfer.needs_review"
+    return None
+
+
+def _transfer_finding(ctx: Context, rule: str, subject: str, ts: list[Transfer]) -> Finding:
+    countries = tuple(sorted({t.location.country for t in ts}))
+    origin = ts[0].origin
+    regimes = sorted({j.regime for t in ts for j in t.judgements})
+    head = f"{subject} (origin {origin}, under {', '.join(regimes)})"
+    if rule == "transfer.no_basis":
+        note = ts[0].deciding.note or ""
+        text = (
+            f"{head}: data reaches {', '.join(countries)} with no transfer basis recorded: "
+            f"{_who(ts)}. Record or sign an accepted safeguard ({note.rstrip('.')}), or rely on a "
+            "derogation only for occasional transfers."
+        )
+        title = "Transfer with no legal basis"
+    elif rule == "transfer.safeguard_not_accepted":
+        written = sorted({s for t in ts for j in t.judgements for s in j.unaccepted})
+        text = (
+            f"{head}: the safeguards recorded ({', '.join(written)}) are not accepted by "
+            f"the origin's regime for {_who(ts)}. {ts[0].deciding.note or ''}."
+        )
+        title = "Safeguard not accepted by the origin's regime"
+    elif rule == "transfer.needs_review":
+        missing = sorted({j.missing.rstrip(". ") for t in ts for j in t.judgements if j.missing})
+        text = (
+            f"{head}: the basis for {_who(ts)} depends on facts the inventory does not "
+            f"hold: {'; '.join(missing)}."
+        )
+        title = "Transfer basis needs review"
+    else:
+        risks = sorted(
+            {
+                f"{j.risk} Fallback to consider: {j.fallback or 'another basis'}."
+                for t in ts
+                for j in t.judgements
+                if j.risk
+            }
+        )
+        text = f"{head}: relies on a basis under legal challenge for {_who(ts)}. {' '.join(risks)}"
+        title = "Fragile transfer basis"
+    sources = tuple(dict.fromkeys(s for t in ts for s in t.sources))
+    return Finding(
+        RULES[rule],
+        rule,
+        subject,
+        countries,
+        title,
+        text,
+        _evidence(ctx.G, (t.location for t in ts)),
+        sources,
+        tuple(sorted({t.id for t in ts})),
+    )
+
+
+def _localisation(ctx: Context, result: WhereResult) -> list[Finding]:
+    found = []
+    origin = result.origin
+    stored = result.by_kind("stored")
+    data = {c for loc in result.locations for c in loc.data}
+    for regime in ctx.data.regimes_for(origin):
+        for rule in regime.localisation:
+            if rule.start is not None and rule.start > ctx.as_of:
+                continue
+            if rule.categories != "all" and not data & set(rule.categories):
+                continue
+            inside = [loc for loc in stored if in_origin(origin, loc.country)]
+            outside = [loc for loc in stored if not in_origin(origin, loc.country)]
+            breached = (
+                (not inside) if rule.requirement == "primary_copy_in_origin" else bool(outside)
+            )
+            if not breached or not stored:
+                continue
+            key = "localisation.review" if rule.condition else "localisation.breach"
+            countries = tuple(sorted({loc.country for loc in outside}))
+            where_ = "no stored copy is in the origin" if not inside else "copies are stored abroad"
+            cond = f" It applies if: {rule.condition}." if rule.condition else ""
+            text = (
+                f"{result.subject} (origin {origin}): {rule.summary} ({regime.id} {rule.id}); "
+                f"{where_}: stored in {', '.join(countries)}.{cond}"
+            )
+            found.append(
+                Finding(
+                    RULES[key],
+                    key,
+                    result.subject,
+                    countries,
+                    "Localisation rule" + (" may apply" if rule.condition else " breached"),
+                    text,
+                    _evidence(ctx.G, outside),
+                    (_ref(regime, rule),),
+                    legal_rule=f"{regime.id}:{rule.id}",
+                )
+            )
+    return found
+
+
+def _contract(ctx: Context, result: WhereResult) -> list[Finding]:
+    node = ctx.G.nodes[result.subject]
+    limit = node.get("residency") or []
+    if not limit:
+        return []
+    allowed = frozenset().union(*(places.expand(c) for c in limit))
+    outside = [loc for loc in result.locations if not places.within(loc.country, allowed)]
+    if not outside:
+        return []
+    countries = tuple(sorted({loc.country for loc in outside}))
+    kinds = sorted({loc.kind for loc in outside})
+    text = (
+        f"{result.subject}'s contract limits its data to {', '.join(limit)}, but it is "
+        f"{', '.join(kinds)} in {', '.join(countries)}: {_locations_who(outside)}."
+    )
+    return [
+        Finding(
+            "high",
+            "residency.contract_breach",
+            result.subject,
+            countries,
+            "Client's contractual residency limit breached",
+            text,
+            _evidence(ctx.G, outside),
+        )
+    ]
+
+
+def _locations_who(locations: list[Location]) -> str:
+    seen = sorted(
+        {f"{loc.recipient} ({loc.kind}, {loc.country}) via {loc.system}" for loc in locations}
+    )
+    more = f" and {len(seen) - 5} more" if len(seen) > 5 else ""
+    return "; ".join(seen[:5]) + more
+
+
+def _concern(ctx: Context, result: WhereResult) -> list[Finding]:
+    found = []
+    for regime in ctx.data.regimes_for(result.origin):
+        for rule in regime.countries_of_concern:
+            if rule.start > ctx.as_of:
+                continue
+            concern = frozenset(rule.countries)
+            hits = [
+                loc
+                for loc in result.locations
+                if places.within(loc.country, concern) and set(loc.data) & set(rule.categories)
+            ]
+            if not hits:
+                continue
+            countries = tuple(sorted({loc.country for loc in hits}))
+            cats = sorted({c for loc in hits for c in loc.data if c in rule.categories})
+            cond = f" Applies if: {rule.condition}." if rule.condition else ""
+            text = (
+                f"{result.subject} (origin {result.origin}): {', '.join(cats)} reach "
+                f"{', '.join(countries)}, a country of concern under {regime.id} "
+                f"({rule.id}): {_locations_who(hits)}. {rule.summary}{cond}"
+            )
+            found.append(
+                Finding(
+                    "high",
+                    "concern.countries_of_concern",
+                    result.subject,
+                    countries,
+                    "Sensitive data reaches a country of concern",
+                    text,
+                    _evidence(ctx.G, hits),
+                    (_ref(regime, rule),),
+                    legal_rule=f"{regime.id}:{rule.id}",
+                )
+            )
+    return found

@@ -1,0 +1,408 @@
+"""Curated legal data: regimes, their transfer rules, instruments, coverage.
+
+Everything here is read from ``data/jurisdictions/`` (format: docs/jurisdiction-data.md).
+No country is special-cased in code: the rule engine asks this module questions.
+
+>>> from residency.jurisdictions import legal_data
+>>> data = legal_data()
+>>> [r.id for r in data.regimes_for("DE")]
+['EU-GDPR']
+>>> data.instrument_name("eu sccs")
+'EU SCC 2021'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from functools import cache
+from typing import Annotated, Literal
+
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from residency import places
+from residency._errors import ResidencyError
+from residency._resources import data_root
+from residency._yaml import safe_load
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Confidence = Literal["high", "medium", "low"]
+LOCATION_KINDS = ("stored", "processed", "accessed", "trained")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a fact comes from: an official citation and/or a URL."""
+
+    id: Text
+    title: Text
+    url: Text | None = None
+    citation: Text | None = None
+
+
+class Fact(_Strict):
+    """Provenance every fact carries: a source key, a date, and how sure we are."""
+
+    source: Text = Field(description="Key of an entry in the file's `sources`")
+    locator: Text | None = Field(default=None, description="Article, section or page")
+    as_of: date | None = Field(default=None, description="Date the fact is true of")
+    confidence: Confidence = "high"
+    note: Text | None = None
+
+
+class Law(Fact):
+    """A statute or regulation the regime rests on."""
+
+    name: Text
+    citation: Text
+    effective: Text | None = None
+
+
+class FreeFlow(Fact):
+    """Destinations to which data moves as if it had not left (e.g. the EEA for GDPR)."""
+
+    area: list[Text]
+
+
+class RemoteAccess(Fact):
+    """Whether making data accessible from abroad counts as a transfer."""
+
+    value: bool
+
+
+class Adequacy(Fact):
+    """A destination the regime recognises as adequate, with its scope and dates."""
+
+    destination: Text
+    scope: Text
+    condition: Literal["recipient_certified", "commercial_organisation"] | None = None
+    certification: Text | None = Field(
+        default=None, description="With condition recipient_certified: the certification needed"
+    )
+    origins: list[Text] | None = Field(
+        default=None, description="Only for data from these origins (default: all the regime's)"
+    )
+    instrument: Text
+    start: date = Field(alias="from")
+    until: date | None = None
+    risk: Text | None = Field(default=None, description="Valid but under challenge: why")
+    fallback: Text | None = None
+    review_categories: list[Text] = Field(
+        default_factory=list,
+        description="Data categories for which the scope must be checked (e.g. HR data)",
+    )
+    review_missing: Text | None = Field(
+        default=None, description="With review_categories: the fact to establish"
+    )
+
+
+class Safeguard(Fact):
+    """A transfer mechanism the regime accepts (standard clauses, BCRs...)."""
+
+    name: Text = Field(description="Canonical name from instruments.yaml")
+    instrument: Text
+    start: date = Field(alias="from")
+    until: date | None = None
+    tia_required: bool = Field(
+        description="A transfer impact/risk assessment is needed where not adequate"
+    )
+
+
+class Unrestricted(Fact):
+    """The regime places no general restriction on transfers (between optional dates)."""
+
+    value: bool = True
+    start: date | None = Field(default=None, alias="from")
+    until: date | None = None
+
+
+class ReviewTrigger(Fact):
+    """A fact the inventory lacks that decides the answer: the basis becomes needs_review."""
+
+    id: Text
+    missing: Text = Field(description="The fact to establish, in plain words")
+    kinds: list[Literal["stored", "processed", "accessed", "trained"]] = Field(
+        default_factory=lambda: list(LOCATION_KINDS)
+    )
+    applies_when: Literal["always", "no_adequacy"] = "always"
+    categories: list[Text] | Literal["all"] = Field(
+        default="all", description="Only for data in these categories (default: all data)"
+    )
+
+
+class Localisation(Fact):
+    """A rule that data must be stored in the origin (judged on stored locations)."""
+
+    id: Text
+    requirement: Literal["primary_copy_in_origin", "all_copies_in_origin"]
+    categories: list[Text] | Literal["all"] = "all"
+    condition: Text | None = Field(
+        default=None,
+        description="A fact the inventory lacks that decides whether the rule applies",
+    )
+    start: date | None = Field(default=None, alias="from")
+    summary: Text
+
+
+class CountriesOfConcern(Fact):
+    """Destinations where sensitive data of persons from the origin must not go (in bulk)."""
+
+    id: Text
+    countries: list[Text]
+    categories: list[Text]
+    condition: Text | None = None
+    start: date = Field(alias="from")
+    summary: Text
+
+
+class Regime(_Strict):
+    """One origin regime's export rules, with provenance for every fact."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")]
+    name: Text
+    applies_to: list[Text] = Field(min_length=1)
+    as_of: date
+    retrieved: date
+    confidence: Confidence
+    sources: list[Source] = Field(min_length=1)
+    laws: list[Law] = Field(default_factory=list)
+    free_flow: list[FreeFlow] = Field(default_factory=list)
+    remote_access_is_transfer: RemoteAccess | None = None
+    adequacy: list[Adequacy] = Field(default_factory=list)
+    safeguards: list[Safeguard] = Field(default_factory=list)
+    unrestricted: Unrestricted | None = None
+    review_triggers: list[ReviewTrigger] = Field(default_factory=list)
+    localisation: list[Localisation] = Field(default_factory=list)
+    countries_of_concern: list[CountriesOfConcern] = Field(default_factory=list)
+    ai_training: list[AiTrainingPosition] = Field(default_factory=list)
+    notes: list[Text] = Field(default_factory=list)
+    unconfirmed: list[Text] = Field(default_factory=list)
+
+    def source(self, key: str) -> Source:
+        """Return the source with this key."""
+        for s in self.sources:
+            if s.id == key:
+                return s
+        msg = f"regime {self.id}: no source {key!r}"
+        raise KeyError(msg)
+
+
+class AiTrainingPosition(Fact):
+    """What the regime's regulators require before customer data trains AI models."""
+
+    id: Text
+    requires: Literal["opt_in_consent", "consent_or_documented_lia", "notice_and_objection"]
+    summary: Text
+
+
+class Instrument(_Strict):
+    """A certification or safeguard, with the names people write in inventories."""
+
+    name: Text
+    kind: Literal["certification", "safeguard"]
+    aliases: list[Text] = Field(default_factory=list)
+    citation: Text
+    url: Text | None = None
+
+
+Regime.model_rebuild()
+
+
+class LegalDataError(ResidencyError):
+    """A file in data/jurisdictions does not follow docs/jurisdiction-data.md."""
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+class LegalData:
+    """All regimes and instruments, indexed for the rule engine."""
+
+    def __init__(self, regimes: list[Regime], instruments: list[Instrument], digest: str) -> None:
+        self.regimes = sorted(regimes, key=lambda r: r.id)
+        self.instruments = instruments
+        self.content_hash = digest
+        self._names = {_key(alias): i.name for i in instruments for alias in [i.name, *i.aliases]}
+
+    @property
+    def as_of(self) -> date:
+        """Return the newest as-of date across regimes (the data's as-of)."""
+        return max(r.as_of for r in self.regimes)
+
+    def regime(self, regime_id: str) -> Regime:
+        """Return one regime by id."""
+        for r in self.regimes:
+            if r.id == regime_id:
+                return r
+        msg = f"no regime {regime_id!r}"
+        raise KeyError(msg)
+
+    def regimes_for(self, origin: str) -> list[Regime]:
+        """Answer which regimes govern data originating in ``origin`` (country or subdivision).
+
+        A subdivision is governed by its own regime (if any) and its country's.
+        """
+        country = places.country_of(origin)
+        found = []
+        for r in self.regimes:
+            codes = set(r.applies_to)
+            if (
+                origin in codes
+                or country in codes
+                or any(country in places.expand(c) for c in codes if places.is_bloc(c))
+            ):
+                found.append(r)
+        return found
+
+    def instrument_name(self, written: str) -> str | None:
+        """Map a name as written in an inventory to its canonical instrument name."""
+        return self._names.get(_key(written))
+
+    def coverage(self) -> list[dict[str, object]]:
+        """Answer, for every ISO 3166-1 country, which regimes cover it (empty: no data)."""
+        rows = []
+        for c in sorted(pycountry.countries, key=lambda c: c.alpha_2):
+            regimes = [r.id for r in self.regimes_for(c.alpha_2)]
+            rows.append(
+                {"code": c.alpha_2, "name": places.place_name(c.alpha_2), "regimes": regimes}
+            )
+        return rows
+
+
+def _yaml_files(folder: str) -> list[tuple[str, str]]:
+    """Return (name, text) of the YAML files in one folder of data/jurisdictions, sorted."""
+    root = data_root() / "jurisdictions" / folder
+    entries = sorted((e for e in root.iterdir() if e.name.endswith(".yaml")), key=lambda e: e.name)
+    return [(f"{folder}/{e.name}", e.read_text(encoding="utf-8")) for e in entries]
+
+
+def _instruments() -> list[Instrument]:
+    found = []
+    for name, text in _yaml_files("instruments"):
+        found += [_parse_obj(i, name, Instrument) for i in safe_load(text)["instruments"]]
+    return found
+
+
+@cache
+def legal_data() -> LegalData:
+    """Load and validate data/jurisdictions (once per process)."""
+    digest = hashlib.sha256()
+    regimes = []
+    for name, text in _yaml_files("regimes"):
+        digest.update(name.encode() + b"\0" + text.encode())
+        regimes.append(_parse(text, name, Regime))
+    for name, text in _yaml_files("instruments"):
+        digest.update(name.encode() + b"\0" + text.encode())
+    data = LegalData(regimes, _instruments(), "sha256:" + digest.hexdigest())
+    _check(data)
+    return data
+
+
+def _parse(text: str, name: str, model: type[Regime]) -> Regime:
+    return _parse_obj(safe_load(text), name, model)
+
+
+def _parse_obj(obj: object, name: str, model: type) -> object:  # type: ignore[type-arg]
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        lines = [f"data/jurisdictions/{name}: does not follow docs/jurisdiction-data.md"]
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  {loc}: {err['msg']}")
+        raise LegalDataError("\n".join(lines)) from None
+
+
+def _check(data: LegalData) -> None:
+    """Cross-file checks: source keys exist, codes are valid, instrument names are known."""
+    problems = _instrument_problems(data.instruments)
+    for r in data.regimes:
+        problems += regime_problems(r, data)
+    if problems:
+        raise LegalDataError("data/jurisdictions problems:\n  " + "\n  ".join(problems))
+
+
+def _instrument_problems(instruments: list[Instrument]) -> list[str]:
+    problems = []
+    seen: dict[str, str] = {}
+    for i in instruments:
+        for alias in [i.name, *i.aliases]:
+            if _key(alias) in seen and seen[_key(alias)] != i.name:
+                problems.append(f"instrument name {alias!r} is used by {seen[_key(alias)]!r} too")
+            seen[_key(alias)] = i.name
+    return problems
+
+
+def regime_problems(r: Regime, data: LegalData) -> list[str]:
+    """List what is wrong with one regime: unknown sources, codes, instruments; undated facts."""
+    problems = []
+    keys = {s.id for s in r.sources}
+    for fact in _facts(r):
+        if fact.source not in keys:
+            problems.append(f"{r.id}: fact cites unknown source {fact.source!r}")
+        if fact.as_of is None and getattr(fact, "start", None) is None:
+            problems.append(f"{r.id}: a {type(fact).__name__} fact has no date (as_of, or from)")
+    codes = list(r.applies_to)
+    codes += [c for f in r.free_flow for c in f.area]
+    codes += [a.destination for a in r.adequacy]
+    codes += [c for cc in r.countries_of_concern for c in cc.countries]
+    problems += [
+        f"{r.id}: unknown code {code!r}"
+        for code in codes
+        if places.place_problem(code, allow_blocs=True)
+    ]
+    names = [s.name for s in r.safeguards] + [
+        a.certification for a in r.adequacy if a.certification
+    ]
+    problems += [
+        f"{r.id}: {name!r} is not a canonical name in instruments/"
+        for name in names
+        if data.instrument_name(name) != name
+    ]
+    return problems
+
+
+def check_regime_file(path: str) -> list[str]:
+    """Check one regime file against the format and the shipped instruments (for curators).
+
+    >>> check_regime_file("data/jurisdictions/regimes/EU-GDPR.yaml")  # doctest: +SKIP
+    []
+    """
+    from pathlib import Path
+
+    try:
+        regime = _parse(Path(path).read_text(encoding="utf-8"), Path(path).name, Regime)
+    except LegalDataError as exc:
+        return str(exc).splitlines()
+    instruments = _instruments()
+    data = LegalData([regime], instruments, "")
+    return _instrument_problems(instruments) + regime_problems(regime, data)
+
+
+def _facts(r: Regime) -> list[Fact]:
+    facts: list[Fact] = [
+        *r.laws,
+        *r.free_flow,
+        *r.adequacy,
+        *r.safeguards,
+        *r.review_triggers,
+        *r.localisation,
+        *r.countries_of_concern,
+        *r.ai_training,
+    ]
+    if r.remote_access_is_transfer is not None:
+        facts.append(r.remote_access_is_transfer)
+    if r.unrestricted is not None:
+        facts.append(r.unrestricted)
+    return facts
+
+
+def regime_facts(regime: Regime) -> list[Fact]:
+    """Return every fact of a regime (for provenance checks and listings)."""
+    return _facts(regime)

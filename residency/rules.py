@@ -1,0 +1,425 @@
+"""The rule engine: judge every transfer under the origin's regime(s), and list findings.
+
+The order (docs/jurisdiction-data.md): own staff, free flow, adequacy (scope checked
+against the recipient), an accepted safeguard, unrestricted, needs review, no basis.
+Everything legal comes from :mod:`residency.jurisdictions`; no country is named here.
+
+>>> import residency
+>>> from residency.rules import assess
+>>> m = residency.load()
+>>> from datetime import date
+>>> t = assess(m.graph, m.where("client:fennwerk"), as_of=date(2026, 11, 26))
+>>> {"adequacy", "safeguard", "free_flow"} <= {x.basis for x in t}
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import networkx as nx
+
+from residency import places
+from residency.jurisdictions import Adequacy, LegalData, Regime, legal_data
+from residency.query import Location, WhereResult
+
+BASES = (
+    "own_staff",
+    "free_flow",
+    "adequacy",
+    "unrestricted",
+    "safeguard",
+    "needs_review",
+    "no_basis",
+)
+_RANK = {b: i for i, b in enumerate(BASES)}
+SEVERITIES = ("high", "medium", "low")
+CONFIDENCE = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A legal source behind an answer: which regime, which fact, where to read it."""
+
+    regime: str
+    id: str
+    title: str
+    citation: str | None
+    url: str | None
+    locator: str | None = None
+    confidence: str = "high"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the reference as a plain dict (for JSON and tables)."""
+        return {
+            "regime": self.regime,
+            "id": self.id,
+            "title": self.title,
+            "citation": self.citation,
+            "url": self.url,
+            "locator": self.locator,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One regime's answer for one location."""
+
+    regime: str
+    basis: str
+    instrument: str | None = None
+    tia_required: bool = False
+    sources: tuple[SourceRef, ...] = ()
+    note: str | None = None
+    risk: str | None = None
+    fallback: str | None = None
+    missing: str | None = None
+    unaccepted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A location outside the subject's origin jurisdiction, with its legal basis."""
+
+    location: Location
+    origin: str
+    basis: str
+    judgements: tuple[Judgement, ...]
+
+    @property
+    def id(self) -> str:
+        """Return a stable id derived from what the transfer is (not from its order)."""
+        loc = self.location
+        key = "|".join([loc.subject, loc.kind, loc.country, loc.system, loc.recipient, *loc.path])
+        return "t-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    @property
+    def deciding(self) -> Judgement:
+        """Return the judgement that decided the basis (the most demanding regime's)."""
+        return max(self.judgements, key=lambda j: _RANK[j.basis])
+
+    @property
+    def instrument(self) -> str | None:
+        """Return the instrument the basis rests on, if any."""
+        return self.deciding.instrument
+
+    @property
+    def tia_required(self) -> bool:
+        """Tell whether a transfer impact (or risk) assessment is required."""
+        return any(j.tia_required for j in self.judgements)
+
+    @property
+    def sources(self) -> tuple[SourceRef, ...]:
+        """Return every legal source any regime relied on, without repeats."""
+        return tuple(dict.fromkeys(s for j in self.judgements for s in j.sources))
+
+    @property
+    def confidence(self) -> str | None:
+        """Return the lowest confidence of the facts the basis rests on (None: no facts)."""
+        levels = [s.confidence for s in self.sources]
+        return max(levels, key=CONFIDENCE.index) if levels else None
+
+    @property
+    def notes(self) -> list[str]:
+        """Return the notes, risks and missing facts a reader must see."""
+        out = []
+        for j in self.judgements:
+            for text in (
+                j.note,
+                j.risk and f"risk: {j.risk}",
+                j.missing and f"missing: {j.missing}",
+            ):
+                if text and text not in out:
+                    out.append(text)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the transfer in the export's shape."""
+        loc = self.location
+        return {
+            "id": self.id,
+            "subject": loc.subject,
+            "origin": self.origin,
+            "destination": loc.country,
+            "kind": loc.kind,
+            "system": loc.system,
+            "recipient": loc.recipient,
+            "recipient_type": loc.recipient_type,
+            "data": list(loc.data),
+            "basis": self.basis,
+            "instrument": self.instrument,
+            "tia_required": self.tia_required,
+            "confidence": self.confidence,
+            "regimes": [
+                {"regime": j.regime, "basis": j.basis, "instrument": j.instrument}
+                for j in self.judgements
+            ],
+            "notes": self.notes,
+            "path": list(loc.path),
+            "sources": [s.as_dict() for s in self.sources],
+        }
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who receives the data at a location, and the instruments recorded for it."""
+
+    own_staff: bool
+    certifications: frozenset[str] = frozenset()
+    safeguards: frozenset[str] = frozenset()
+    written: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    """What judging needs besides the location: the graph, legal data and the date."""
+
+    G: nx.DiGraph
+    data: LegalData = field(default_factory=legal_data)
+    as_of: date = field(default_factory=date.today)
+
+
+def recipient_of(ctx: Context, loc: Location) -> Recipient:
+    """Answer who receives the data at a location and which instruments cover them."""
+    G = ctx.G
+    hop = loc.path[-2]
+    node = G.nodes[hop]
+    kind = node["kind"]
+    if kind == "staff":
+        employers = [v for v, e in G.succ[hop].items() if e["kind"] == "employed_by"]
+        if not employers:
+            return Recipient(own_staff=node["type"] == "employee")
+        return _covered(ctx, (), G.nodes[employers[0]].get("safeguards", ()))
+    if kind == "subprocessor":
+        return _covered(ctx, node["certifications"], node["safeguards"])
+    system = G.nodes[_system_of(loc)]
+    return _covered(ctx, system["certifications"], system["safeguards"])
+
+
+def _system_of(loc: Location) -> str:
+    return next(n for n in loc.path if n.startswith("system:"))
+
+
+def _covered(ctx: Context, certs: Any, safeguards: Any) -> Recipient:
+    canon = ctx.data.instrument_name
+    return Recipient(
+        own_staff=False,
+        certifications=frozenset(filter(None, (canon(c) for c in certs))),
+        safeguards=frozenset(filter(None, (canon(s) for s in safeguards))),
+        written=tuple(safeguards),
+    )
+
+
+def in_origin(origin: str, destination: str) -> bool:
+    """Tell whether a destination lies inside the origin jurisdiction itself."""
+    if destination == origin:
+        return True
+    return "-" not in origin and places.country_of(destination) == origin
+
+
+def assess(
+    G: nx.DiGraph, result: WhereResult, *, as_of: date | None = None, data: LegalData | None = None
+) -> list[Transfer]:
+    """Judge every location of one subject that leaves its origin jurisdiction."""
+    ctx = Context(G, data or legal_data(), as_of or date.today())
+    return assess_with(ctx, result)
+
+
+def assess_with(ctx: Context, result: WhereResult) -> list[Transfer]:
+    """Like :func:`assess`, with a prepared context (reused across subjects)."""
+    origin = result.origin
+    regimes = ctx.data.regimes_for(origin)
+    transfers = []
+    for loc in result.locations:
+        if in_origin(origin, loc.country):
+            continue
+        judgements = _judge_all(ctx, regimes, origin, loc)
+        basis = max(judgements, key=lambda j: _RANK[j.basis]).basis
+        transfers.append(Transfer(loc, origin, basis, judgements))
+    return transfers
+
+
+def _judge_all(
+    ctx: Context, regimes: list[Regime], origin: str, loc: Location
+) -> tuple[Judgement, ...]:
+    if not regimes:
+        return (
+            Judgement(
+                "none", "needs_review", missing=f"no regime data for {origin} in data/jurisdictions"
+            ),
+        )
+    recipient = recipient_of(ctx, loc)
+    return tuple(judge(ctx, regime, origin, loc, recipient) for regime in regimes)
+
+
+def judge(
+    ctx: Context, regime: Regime, origin: str, loc: Location, recipient: Recipient
+) -> Judgement:
+    """Answer the basis for one location under one regime, in the documented order."""
+    if recipient.own_staff and loc.kind == "accessed":
+        return Judgement(
+            regime.id,
+            "own_staff",
+            note=(
+                "access by the organisation's own employee abroad is not a transfer (EDPB "
+                "Guidelines 05/2021; ICO); the local law of the country where they work still "
+                "applies to that access"
+            ),
+        )
+    free = _free_flow(regime, loc)
+    if free is not None:
+        return free
+    if loc.kind == "accessed" and _remote_access_exempt(regime):
+        fact = regime.remote_access_is_transfer
+        assert fact is not None
+        return Judgement(
+            regime.id,
+            "unrestricted",
+            sources=(_ref(regime, fact),),
+            note=fact.note or "remote access is not a transfer under this regime",
+        )
+    judgement = _adequacy(ctx, regime, origin, loc, recipient)
+    if judgement is None or judgement.basis != "adequacy":
+        # An adequacy whose scope needs review still loses to a safeguard that settles it.
+        judgement = _safeguard(ctx, regime, recipient) or judgement
+    return _apply_triggers(regime, loc, judgement) or _fallback(regime, recipient, ctx.as_of)
+
+
+def _free_flow(regime: Regime, loc: Location) -> Judgement | None:
+    for fact in regime.free_flow:
+        area = frozenset().union(*(places.expand(c) for c in fact.area))
+        if places.within(loc.country, area):
+            return Judgement(regime.id, "free_flow", sources=(_ref(regime, fact),), note=fact.note)
+    return None
+
+
+def _remote_access_exempt(regime: Regime) -> bool:
+    fact = regime.remote_access_is_transfer
+    return fact is not None and not fact.value
+
+
+def _in_force(start: date | None, until: date | None, as_of: date) -> bool:
+    return (start is None or start <= as_of) and (until is None or as_of < until)
+
+
+def _adequacy(
+    ctx: Context, regime: Regime, origin: str, loc: Location, recipient: Recipient
+) -> Judgement | None:
+    for fact in regime.adequacy:
+        if not _adequacy_applies(fact, origin, loc, ctx.as_of):
+            continue
+        note = fact.note
+        if fact.condition == "recipient_certified":
+            if fact.certification not in recipient.certifications:
+                continue
+        elif fact.condition == "commercial_organisation":
+            note = _join(
+                note,
+                f"scope: {fact.scope}; assumes the recipient is a commercial "
+                "organisation within that scope",
+            )
+        missing = None
+        if fact.review_categories and set(loc.data) & set(fact.review_categories):
+            missing = fact.review_missing
+        basis = "needs_review" if missing else "adequacy"
+        return Judgement(
+            regime.id,
+            basis,
+            instrument=fact.instrument,
+            sources=(_ref(regime, fact),),
+            note=note,
+            risk=fact.risk,
+            fallback=fact.fallback,
+            missing=missing,
+        )
+    return None
+
+
+def _adequacy_applies(fact: Adequacy, origin: str, loc: Location, as_of: date) -> bool:
+    if not places.within(loc.country, places.expand(fact.destination)):
+        return False
+    if fact.origins and not places.within(
+        origin, frozenset().union(*(places.expand(c) for c in fact.origins))
+    ):
+        return False
+    return _in_force(fact.start, fact.until, as_of)
+
+
+def _safeguard(ctx: Context, regime: Regime, recipient: Recipient) -> Judgement | None:
+    held = recipient.safeguards | recipient.certifications  # some regimes accept certifications
+    for fact in regime.safeguards:
+        if fact.name in held and _in_force(fact.start, fact.until, ctx.as_of):
+            return Judgement(
+                regime.id,
+                "safeguard",
+                instrument=f"{fact.name} ({fact.instrument})",
+                tia_required=fact.tia_required,
+                sources=(_ref(regime, fact),),
+                note=fact.note,
+            )
+    return None
+
+
+def _apply_triggers(regime: Regime, loc: Location, judgement: Judgement | None) -> Judgement | None:
+    for trigger in regime.review_triggers:
+        if loc.kind not in trigger.kinds:
+            continue
+        if trigger.categories != "all" and not set(loc.data) & set(trigger.categories):
+            continue
+        settled = judgement is not None and judgement.basis in ("adequacy", "safeguard")
+        if trigger.applies_when == "no_adequacy" and settled:
+            continue
+        have = f"; basis otherwise: {judgement.basis} ({judgement.instrument})" if judgement else ""
+        sources = (*(judgement.sources if judgement else ()), _ref(regime, trigger))
+        return Judgement(
+            regime.id,
+            "needs_review",
+            instrument=judgement.instrument if judgement else None,
+            tia_required=judgement.tia_required if judgement else False,
+            sources=sources,
+            note=_join(trigger.note, have.lstrip("; ") or None),
+            missing=trigger.missing,
+        )
+    return judgement
+
+
+def _fallback(regime: Regime, recipient: Recipient, as_of: date) -> Judgement:
+    free = regime.unrestricted
+    if free is not None and free.value and _in_force(free.start, free.until, as_of):
+        return Judgement(
+            regime.id,
+            "unrestricted",
+            sources=(_ref(regime, regime.unrestricted),),
+            note=regime.unrestricted.note,
+        )
+    unaccepted = tuple(s for s in recipient.written)
+    accepted = ", ".join(s.name for s in regime.safeguards if s.until is None) or "none listed"
+    return Judgement(
+        regime.id,
+        "no_basis",
+        unaccepted=unaccepted,
+        note=f"Safeguards this regime accepts: {accepted}",
+        sources=tuple(_ref(regime, s) for s in regime.safeguards if s.until is None),
+    )
+
+
+def _ref(regime: Regime, fact: Any) -> SourceRef:
+    source = regime.source(fact.source)
+    return SourceRef(
+        regime.id,
+        source.id,
+        source.title,
+        source.citation,
+        source.url,
+        getattr(fact, "locator", None),
+        getattr(fact, "confidence", "high"),
+    )
+
+
+def _join(a: str | None, b: str | None) -> str | None:
+    parts = [p for p in (a, b) if p]
+    return "; ".join(parts) if parts else None
