@@ -359,6 +359,138 @@ def findings(
     )
 
 
+@app.command()
+@user_errors
+def ai(
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Whose data went into which vendor's AI models, from which jurisdictions, how long."""
+    m = _map(inventory, stored, db)
+    found = m.ai_exposure(as_of=as_of)
+    if as_json:
+        _print_json([e.as_dict() for e in found])
+        return
+    console = _console()
+    day = parse_as_of(as_of).isoformat()
+    by_system: dict[str, list[Any]] = {}
+    for e in found:
+        by_system.setdefault(e.system_id, []).append(e)
+    console.print(
+        f"[bold]{m.name}[/bold]: {len(by_system)} systems train AI models on the data of "
+        f"{len({e.subject for e in found})} subjects, as of {day}",
+        highlight=False,
+    )
+    table = Table(
+        "system",
+        "vendor",
+        "default",
+        "window",
+        "opted out",
+        "subjects",
+        "origins",
+        "data",
+        show_lines=True,
+    )
+    for exposures in by_system.values():
+        e = exposures[0]
+        starts = sorted({str(x.start) for x in exposures if x.start}) or ["unrecorded"]
+        window = f"{starts[0]} to {e.until or 'today'}"
+        clients = sorted(x.subject for x in exposures if x.subject.startswith("client:"))
+        staff = [x for x in exposures if x.subject.startswith("staff:")]
+        subjects = f"{len(clients)} clients: {' '.join(c.split(':', 1)[1] for c in clients)}"
+        subjects += f"; {len(staff)} staff" if staff else ""
+        table.add_row(
+            f"{e.system} ({e.scope or 'scope unknown'})",
+            f"{e.vendor} ({e.vendor_country})",
+            e.default,
+            window,
+            str(e.until) if not e.ongoing else "no",
+            subjects,
+            " ".join(sorted({x.origin for x in exposures})),
+            ", ".join(sorted({c for x in exposures for c in x.data})),
+        )
+    console.print(table)
+    console.print(
+        "Findings on this: residency findings (ai.* rules). Details: --json. Not legal advice.",
+        style="dim",
+        highlight=False,
+    )
+
+
+@app.command()
+@user_errors
+def whatif(
+    changes: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Changes: opt-out:SYSTEM[@DATE], move:SYSTEM=PROVIDER/REGION or =CC, "
+            "remove-subprocessor:SYSTEM=NAME, replace-subprocessor:SYSTEM=OLD>NEW@CC[;CC], "
+            "add-safeguard:SYSTEM=NAME, stop-access:CC=CLIENT (or =*), offboard:SYSTEM."
+        ),
+    ] = None,
+    opt_out: Annotated[
+        list[str] | None,
+        typer.Option("--opt-out", help="SYSTEM[@DATE]: opt out of its AI training."),
+    ] = None,
+    move: Annotated[
+        list[str] | None, typer.Option("--move", help="SYSTEM=PROVIDER/REGION or SYSTEM=CC.")
+    ] = None,
+    offboard: Annotated[
+        list[str] | None, typer.Option("--offboard", help="SYSTEM: stop using it.")
+    ] = None,
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What changes if you opt out, move, offboard, add a safeguard or stop access (never saved)."""
+    texts = list(changes or [])
+    texts += [f"opt-out:{x}" for x in opt_out or []]
+    texts += [f"move:{x}" for x in move or []]
+    texts += [f"offboard:{x}" for x in offboard or []]
+    if not texts:
+        msg = "give at least one change, e.g. --opt-out slack or move:slack=aws/eu-central-1"
+        raise ResidencyError(msg)
+    m = _map(inventory, stored, db)
+    result = m.what_if(texts, as_of=as_of)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    console = _console()
+    console.print(
+        f"[bold]{m.name}[/bold], as of {result.as_of}: what if we " + "; ".join(result.changes),
+        highlight=False,
+    )
+    counts = {
+        area: {c: sum(d.change == c for d in diffs) for c in ("disappears", "appears", "changes")}
+        for area, diffs in (
+            ("findings", result.findings),
+            ("AI training", result.ai_training),
+            ("transfers", result.transfers),
+            ("locations", result.locations),
+        )
+    }
+    summary = Table("", "disappear", "appear", "change", title="Difference")
+    for area, c in counts.items():
+        summary.add_row(area, str(c["disappears"]), str(c["appears"]), str(c["changes"]))
+    console.print(summary)
+    table = Table("area", "change", "subject", "rule / basis", "before", "after", show_lines=True)
+    for d in [*result.findings, *result.ai_training]:
+        table.add_row(d.area, d.change, d.subject, d.rule, d.before, d.after)
+    console.print(table)
+    console.print(
+        f"{len(result.remaining)} findings remain. Transfers and locations: --json. "
+        "Nothing was saved. Not legal advice.",
+        style="dim",
+        highlight=False,
+    )
+
+
 def _group_findings(found: list[Any]) -> dict[tuple[str, str], list[Any]]:
     groups: dict[tuple[str, str], list[Any]] = {}
     for f in found:

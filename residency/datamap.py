@@ -14,6 +14,7 @@ from collections import UserList
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -26,6 +27,7 @@ from residency.graph import build_graph
 from residency.inventory import read_inventory
 from residency.model import Inventory
 from residency.places import country_of
+from residency.whatif import WhatIfResult
 
 
 @dataclass
@@ -98,6 +100,46 @@ class DataMap:
     def findings(self, *, as_of: date | str | None = None) -> FindingList:
         """Answer what a lawyer must act on, most severe first, with evidence and sources."""
         return FindingList(self.assessment(as_of=as_of).findings)
+
+    def ai_exposure(self, *, as_of: date | str | None = None) -> ExposureList:
+        """Answer whose data which vendors train AI models on, from where, since when.
+
+        >>> rows = load().ai_exposure(as_of="2026-11-26").to_frame()
+        >>> {"slack", "hubspot"} <= set(rows["system_id"])
+        True
+        """
+        return ExposureList(self.assessment(as_of=as_of).exposures)
+
+    def scenario(self, changes: list[Any], *, as_of: date | str | None = None) -> DataMap:
+        """Return the map of a copy of the inventory with ``changes`` applied.
+
+        Changes are :mod:`residency.whatif` objects or strings such as ``"opt-out:slack"``.
+        The inventory this map holds is never modified.
+        """
+        from residency.whatif import apply_changes, parse_change
+
+        parsed = [parse_change(c) if isinstance(c, str) else c for c in changes]
+        changed, _ = apply_changes(self.inventory, parsed, parse_as_of(as_of))
+        return DataMap.from_inventory(changed)
+
+    def what_if(self, changes: list[Any], *, as_of: date | str | None = None) -> WhatIfResult:
+        """Answer what changes if ``changes`` were made: what appears, disappears, changes.
+
+        >>> r = load().what_if(["offboard:figma"], as_of="2026-11-26")
+        >>> all(d.change == "disappears" for d in r.ai_training)
+        True
+        """
+        from residency.whatif import compare, parse_change
+
+        day = parse_as_of(as_of)
+        parsed = [parse_change(c) if isinstance(c, str) else c for c in changes]
+        after = self.scenario(parsed, as_of=day)
+        return compare(
+            self.assessment(as_of=day),
+            after.assessment(as_of=day),
+            [c.describe() for c in parsed],
+            day,
+        )
 
     def export(self, *, as_of: date | str | None = None) -> ExportDocument:
         """Return the JSON export for legal review (schema ``residency-export/1``)."""
@@ -177,6 +219,44 @@ class FindingList(UserList):  # type: ignore[type-arg]
             "explanation",
             "evidence",
             "sources",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
+
+class ExposureList(UserList):  # type: ignore[type-arg]
+    """AI-training exposures; ``.to_frame()`` gives one row per subject and system."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per exposure (lists joined)."""
+        rows = []
+        for e in self.data:
+            row = e.as_dict()
+            for key in ("data", "fides_categories", "regimes"):
+                row[key] = ", ".join(row[key])
+            row["path"] = " > ".join(row["path"])
+            rows.append(row)
+        columns = [
+            "system_id",
+            "system",
+            "vendor",
+            "country",
+            "subject",
+            "origin",
+            "data",
+            "fides_categories",
+            "default",
+            "scope",
+            "since",
+            "until",
+            "ongoing",
+            "days",
+            "requirement",
+            "how_to_opt_out",
+            "regimes",
+            "path",
         ]
         return pd.DataFrame(rows, columns=columns)
 

@@ -5,7 +5,7 @@ The same inventory and date give the same bytes, except ``generated_at``.
 >>> import residency
 >>> doc = residency.load().export(as_of="2026-11-26")
 >>> doc["schema"], sorted(doc)[:3]
-('residency-export/1', ['ai_training', 'as_of', 'disclaimer'])
+('residency-export/1', ['ai_training', 'as_of', 'data_categories'])
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import pandas as pd
 
+from residency.categories import category_classes, fides_key
 from residency.findings import Assessment
 from residency.jurisdictions import LegalData
 from residency.model import Inventory
@@ -95,6 +96,7 @@ def build_export(
             "locations": locations,
             "transfers": [t.as_dict() for t in assessment.transfers],
             "ai_training": _ai_training(assessment),
+            "data_categories": _categories(assessment),
             "findings": [f.as_dict() for f in assessment.findings],
         }
     )
@@ -121,22 +123,17 @@ def _iso(value: date | None) -> str | None:
 
 
 def _ai_training(assessment: Assessment) -> list[dict[str, Any]]:
-    rows = [
-        {
-            "subject": loc.subject,
-            "system": loc.system,
-            "vendor": loc.recipient,
-            "country": loc.country,
-            "data": list(loc.data),
-            "since": _iso(loc.since),
-            "until": _iso(loc.until),
-            "detail": loc.detail,
-            "path": list(loc.path),
-        }
-        for r in assessment.results.values()
-        for loc in r.by_kind("trained")
-    ]
-    return sorted(rows, key=lambda x: (x["subject"], x["system"], x["path"]))
+    rows = [e.as_dict() for e in assessment.exposures]
+    return sorted(rows, key=lambda x: (x["system_id"], x["subject"]))
+
+
+def _categories(assessment: Assessment) -> dict[str, Any]:
+    """Map every data category in the export to its fideslang key."""
+    used = {c for r in assessment.results.values() for loc in r.locations for c in loc.data}
+    return {
+        name: {"fides": fides_key(name), "classes": list(category_classes(name))}
+        for name in sorted(used)
+    }
 
 
 def to_json(document: dict[str, Any]) -> str:

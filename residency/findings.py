@@ -20,6 +20,7 @@ import networkx as nx
 
 from residency import places
 from residency._perf import bulk
+from residency.ai import STRICT, Exposure, exposures
 from residency.jurisdictions import LegalData, legal_data
 from residency.query import Location, WhereResult, path_text, subjects, where
 from residency.rules import SEVERITIES, Context, SourceRef, Transfer, _ref, assess_with, in_origin
@@ -33,6 +34,9 @@ RULES = {
     "transfer.needs_review": "medium",
     "localisation.review": "medium",
     "transfer.fragile_basis": "low",
+    "ai.default_training": "high",
+    "ai.training_review": "medium",
+    "ai.past_training": "medium",
 }
 
 
@@ -82,6 +86,7 @@ class Assessment:
     results: dict[str, WhereResult]
     transfers: list[Transfer]
     findings: list[Finding] = field(default_factory=list)
+    exposures: list[Exposure] = field(default_factory=list)
 
 
 def assess_all(
@@ -98,6 +103,8 @@ def assess_all(
         results = {s: where(G, s) for s in names}
         transfers = [t for r in results.values() for t in assess_with(ctx, r)]
         found = _transfer_findings(ctx, transfers)
+        exposed = exposures(G, results, ctx.data, ctx.as_of)
+        found += _ai_findings(ctx, exposed)
         for result in results.values():
             found += _localisation(ctx, result)
             found += _contract(ctx, result)
@@ -115,7 +122,7 @@ def assess_all(
             t.id,
         )
     )
-    return Assessment(ctx.as_of, results, transfers, found)
+    return Assessment(ctx.as_of, results, transfers, found, exposed)
 
 
 def _evidence(G: nx.DiGraph, locations: Iterable[Location]) -> tuple[str, ...]:
@@ -319,3 +326,83 @@ def _concern(ctx: Context, result: WhereResult) -> list[Finding]:
                 )
             )
     return found
+
+
+def _ai_rule(e: Exposure) -> tuple[str, str] | None:
+    """Return the finding rule and severity for one exposure (None: listed, not a finding)."""
+    strict = e.requirement in STRICT
+    if not e.ongoing:
+        return "ai.past_training", "medium" if strict else "low"
+    if strict and e.default == "opt-out":
+        return "ai.default_training", "high"
+    if e.requirement is None:
+        return None  # no regulator position recorded: shown by `residency ai`, not judged
+    return "ai.training_review", "medium"
+
+
+def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
+    # One finding per subject and system: opting out of one vendor settles only its own.
+    groups: dict[tuple[str, str, str, str], list[Exposure]] = defaultdict(list)
+    for e in exposed:
+        judged = _ai_rule(e)
+        if judged is not None:
+            groups[(*judged, e.subject, e.system_id)].append(e)
+    found = []
+    for (rule, severity, subject, _system), group in groups.items():
+        countries = tuple(sorted({e.vendor_country for e in group}))
+        parts = [_ai_sentence(rule, e) for e in sorted(group, key=lambda e: e.system)]
+        regimes = ", ".join(group[0].regimes) or "no regime data"
+        head = f"{subject} (origin {group[0].origin}, under {regimes})"
+        position = (
+            group[0].position or "no regulator position on AI training is recorded for this origin"
+        )
+        text = f"{head}: {' '.join(parts)} What the origin's regime requires: {position}"
+        sources = tuple(
+            dict.fromkeys(
+                _ref(r, p) for r in ctx.data.regimes_for(group[0].origin) for p in r.ai_training
+            )
+        )
+        title = {
+            "ai.default_training": "{} trains AI models on the data by default",
+            "ai.training_review": "{} trains AI models on the data: basis to document",
+            "ai.past_training": "{} used the data for AI training before the opt-out",
+        }[rule].format(group[0].system)
+        evidence = tuple(sorted(path_text(ctx.G, e.path) for e in group))
+        found.append(
+            Finding(
+                severity,
+                rule,
+                subject,
+                countries,
+                title,
+                text,
+                evidence,
+                sources,
+                legal_rule=",".join(sorted({e.system_id for e in group})),
+            )
+        )
+    return found
+
+
+def _ai_sentence(rule: str, e: Exposure) -> str:
+    window = f"from {e.start}" if e.start else "since an unrecorded date"
+    what = f"{e.vendor} ({e.system}) uses {', '.join(e.data)}"
+    scope = {
+        "global": "global models shared across customers",
+        "per_customer": "models for this customer only",
+    }.get(e.scope or "", "its models")
+    if rule == "ai.past_training":
+        undo = {
+            "global": "it cannot be taken out of a trained global model",
+            "per_customer": "ask the vendor to delete the models trained on it",
+        }.get(e.scope or "", "ask the vendor whether models trained on it were deleted")
+        days = f" ({e.days} days)" if e.days is not None else ""
+        return f"{what} to train {scope} {window} until the opt-out on {e.until}{days}; {undo}."
+    how = f" To opt out: {e.how_to_opt_out.rstrip('.')}." if e.how_to_opt_out else ""
+    default = (
+        "by default (opt-out), and the organisation has not opted out"
+        if e.default == "opt-out"
+        else "after the organisation opted in"
+    )
+    days = f" ({e.days} days so far)" if e.days is not None else ""
+    return f"{what} to train {scope} {default}, {window}{days}.{how}"

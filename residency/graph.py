@@ -73,6 +73,7 @@ def build_graph(inventory: Inventory) -> nx.DiGraph:
         builder.organisation()
         for system in inventory.systems:
             builder.system(system)
+        builder.staff_data()
         for client in inventory.clients:
             builder.client(client)
         client_systems = {c.id: _unique(c.systems) for c in inventory.clients}
@@ -84,6 +85,13 @@ def build_graph(inventory: Inventory) -> nx.DiGraph:
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _overlap(subject_data: list[str], system_data: list[str]) -> list[str]:
+    """Return the subject's categories the system holds; all of them if it lists none or none
+    overlap (``check`` warns about the latter)."""
+    shared = [c for c in subject_data if c in system_data] if system_data else []
+    return shared or list(subject_data)
 
 
 class _Builder:
@@ -120,17 +128,22 @@ class _Builder:
             "organisation.country",
             "inventory",
         )
-        staff_data = org.staff_data
-        if staff_data is not None:
-            for sid in _unique(staff_data.systems):
-                self.edge(
-                    ORGANISATION,
-                    f"system:{sid}",
-                    "keeps_staff_data_in",
-                    "organisation.staff_data.systems",
-                    None,
-                    data=list(staff_data.data),
-                )
+
+    def staff_data(self) -> None:
+        """Link the organisation to the systems holding staff data (after the systems exist)."""
+        staff_data = self.inv.organisation.staff_data
+        if staff_data is None:
+            return
+        for sid in _unique(staff_data.systems):
+            node = f"system:{sid}"
+            self.edge(
+                ORGANISATION,
+                node,
+                "keeps_staff_data_in",
+                "organisation.staff_data.systems",
+                "inventory",
+                data=_overlap(staff_data.data, self.G.nodes[node]["data"]),
+            )
 
     def system(self, system: System) -> None:
         node = f"system:{system.id}"
@@ -232,6 +245,8 @@ class _Builder:
             data=list(ai.data) if ai.data else None,
             source=ai.source,
             as_of=ai.as_of,
+            how_to_opt_out=ai.how_to_opt_out,
+            opted_in=ai.opted_in or None,
         )
         self.edge(node, tnode, "trains", "systems.ai_training", origin)
         self.edge(
@@ -254,21 +269,20 @@ class _Builder:
             country=client.country,
             data=list(client.data),
             residency=list(client.residency),
+            since=client.since,
             origin=origin,
         )
         self.edge(node, self.place(client.country), "located_in", "clients.country", origin)
         for category in _unique(client.data):
             self.category(node, category, "clients.data", origin)
         for sid in _unique(client.systems):
-            system_data = self.G.nodes[f"system:{sid}"]["data"]
-            shared = [c for c in client.data if c in system_data] if system_data else []
             self.edge(
                 node,
                 f"system:{sid}",
                 "uses",
                 "clients.systems",
                 origin,
-                data=shared or list(client.data),
+                data=_overlap(client.data, self.G.nodes[f"system:{sid}"]["data"]),
             )
 
     def staff(self, person: Staff, client_systems: dict[str, list[str]]) -> None:
@@ -280,6 +294,7 @@ class _Builder:
             label=person.name or person.id,
             country=person.country,
             type=person.type,
+            since=person.since,
             origin=origin,
         )
         self.edge(node, self.place(person.country), "works_from", "staff.country", origin)

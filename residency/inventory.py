@@ -421,6 +421,7 @@ class _Checker:
                     "system",
                 )
         self._warn_unserved()
+        self._warn_unmapped_categories()
 
     def _unique(self, section: str) -> set[str]:
         prefix = {"staff": "staff", "clients": "client", "systems": "system"}[section]
@@ -562,6 +563,20 @@ class _Checker:
                 ids["systems"],
                 "system",
             )
+
+    def _warn_unmapped_categories(self) -> None:
+        from residency.categories import fides_key
+
+        used = {c for x in self.inv.clients for c in x.data}
+        used |= {c for x in self.inv.systems for c in x.data}
+        if self.inv.organisation.staff_data is not None:
+            used |= set(self.inv.organisation.staff_data.data)
+        for name in sorted(used):
+            if fides_key(name) is None:
+                self.inv.warnings.append(
+                    f"data category {name!r} has no fideslang mapping: add it to "
+                    "data/categories.yaml or use a fideslang key (e.g. user.content.private)"
+                )
 
     def _warn_unserved(self) -> None:
         served = {cid for person in self.inv.staff for cid in person.clients}

@@ -70,6 +70,7 @@ class Staff(_Strict):
     systems: list[Id] | None = Field(
         default=None, description="Systems the person can use; None means those of their clients"
     )
+    since: date | None = Field(default=None, description="When the person joined (optional)")
 
 
 class Client(_Strict):
@@ -82,6 +83,9 @@ class Client(_Strict):
     systems: list[Id] = Field(default_factory=list)
     residency: list[Code] = Field(
         default_factory=list, description="Contractual limit on every place its data reaches"
+    )
+    since: date | None = Field(
+        default=None, description="When the engagement started: the data's first use (optional)"
     )
 
 

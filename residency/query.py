@@ -201,7 +201,7 @@ def _locations(G: nx.DiGraph, subject: str, kind: str) -> Iterator[Location]:
 
 def _staff_data_locations(G: nx.DiGraph, index: _Index, subject: str) -> Iterator[Location]:
     for _, system, attrs in _out(G, ORGANISATION, "keeps_staff_data_in"):
-        data = tuple(attrs.get("data") or G.nodes[system]["data"])
+        data = tuple(attrs["data"])
         yield from index.system_locations(subject, system, data, (subject, ORGANISATION, system))
 
 

@@ -306,3 +306,8 @@ def test_quebec_regions_resolve_to_the_subdivision():
         "            {provider: azure, region: canadacentral}]}]\n"
     )
     assert [h.country for h in inv.systems[0].hosting] == ["CA-QC", "CA"]
+
+
+def test_unmapped_categories_are_a_warning(small_text):
+    inv = parse_inventory_text(small_text.replace("data: [messages]", "data: [cat_pictures]"))
+    assert any("'cat_pictures' has no fideslang mapping" in w for w in inv.warnings)

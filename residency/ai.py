@@ -1,0 +1,160 @@
+"""AI-training exposure: whose data went into which vendor's models, from where, how long.
+
+A system *trains* on customer data when its ``ai_training`` says the vendor uses it:
+by default under ``opt-out`` (until the organisation's opt-out date), or after the
+organisation opted in under ``opt-in``. Each subject whose data the system holds is
+exposed from the later of the vendor's start and the subject's own start in the
+organisation (``since``), to the opt-out date or the as-of date.
+
+>>> import residency
+>>> slack = [e for e in residency.load().ai_exposure(as_of="2026-11-26") if e.system_id == "slack"]
+>>> slack[0].vendor_country, slack[0].ongoing
+('US', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import networkx as nx
+
+from residency.categories import TRAIN_AI_USE, fides_key
+from residency.jurisdictions import LegalData
+from residency.query import Location, WhereResult
+
+STRICT = ("opt_in_consent", "consent_or_documented_lia")
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One subject's data used by one vendor to train AI models, with its window."""
+
+    subject: str
+    origin: str
+    system_id: str
+    system: str
+    vendor: str
+    vendor_country: str
+    data: tuple[str, ...]
+    default: str
+    scope: str | None
+    start: date | None
+    until: date | None
+    as_of: date
+    how_to_opt_out: str | None
+    requirement: str | None
+    regimes: tuple[str, ...]
+    position: str | None
+    vendor_source: str | None
+    vendor_as_of: date | None
+    path: tuple[str, ...]
+
+    @property
+    def ongoing(self) -> bool:
+        """Tell whether the vendor still trains on the data on the as-of date."""
+        return self.until is None or self.until > self.as_of
+
+    @property
+    def opted_out(self) -> bool:
+        """Tell whether the organisation's opt-out had taken effect by the as-of date."""
+        return not self.ongoing
+
+    @property
+    def days(self) -> int | None:
+        """Return how many days the data was exposed up to the as-of date (None: unknown)."""
+        if self.start is None:
+            return None
+        end = self.as_of if self.ongoing else self.until
+        assert end is not None
+        return max((end - self.start).days, 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the exposure in the export's ``ai_training`` shape."""
+        return {
+            "subject": self.subject,
+            "origin": self.origin,
+            "system": self.system,
+            "system_id": self.system_id,
+            "vendor": self.vendor,
+            "country": self.vendor_country,
+            "data": list(self.data),
+            "fides_categories": sorted({fides_key(c) or "unmapped" for c in self.data}),
+            "data_use": TRAIN_AI_USE,
+            "default": self.default,
+            "scope": self.scope,
+            "since": self.start.isoformat() if self.start else None,
+            "until": self.until.isoformat() if self.until else None,
+            "ongoing": self.ongoing,
+            "days": self.days,
+            "how_to_opt_out": self.how_to_opt_out,
+            "regimes": list(self.regimes),
+            "requirement": self.requirement,
+            "vendor_source": self.vendor_source,
+            "path": list(self.path),
+        }
+
+
+def exposures(
+    G: nx.DiGraph, results: dict[str, WhereResult], data: LegalData, as_of: date
+) -> list[Exposure]:
+    """List every subject's AI-training exposure on the as-of date, sorted."""
+    found = []
+    for result in results.values():
+        regimes = data.regimes_for(result.origin)
+        requirement, position = _requirement(regimes)
+        for loc in result.by_kind("trained"):
+            exposure = _exposure(G, result, loc, as_of, regimes, requirement, position)
+            if exposure is not None:
+                found.append(exposure)
+    return sorted(found, key=lambda e: (e.system_id, e.subject))
+
+
+def _requirement(regimes: list[Any]) -> tuple[str | None, str | None]:
+    """Return the strictest regulator requirement for AI training, and its summary."""
+    order = ("opt_in_consent", "consent_or_documented_lia", "notice_and_objection")
+    positions = [p for r in regimes for p in r.ai_training]
+    if not positions:
+        return None, None
+    strictest = min(positions, key=lambda p: order.index(p.requires))
+    return strictest.requires, f"{strictest.summary} ({strictest.id})"
+
+
+def _exposure(
+    G: nx.DiGraph,
+    result: WhereResult,
+    loc: Location,
+    as_of: date,
+    regimes: list[Any],
+    requirement: str | None,
+    position: str | None,
+) -> Exposure | None:
+    training = G.nodes[loc.path[-2]]
+    system_id = loc.path[-3]
+    system = G.nodes[system_id]
+    subject_since = G.nodes[result.subject].get("since")
+    start = max(filter(None, (loc.since, subject_since)), default=None)
+    if start is not None and start > as_of:
+        return None
+    return Exposure(
+        subject=result.subject,
+        origin=result.origin,
+        system_id=system_id.split(":", 1)[1],
+        system=loc.system,
+        vendor=system["vendor"],
+        vendor_country=loc.country,
+        data=loc.data,
+        default=training["default"],
+        scope=training.get("scope"),
+        start=start,
+        until=loc.until,
+        as_of=as_of,
+        how_to_opt_out=training.get("how_to_opt_out"),
+        requirement=requirement,
+        regimes=tuple(r.id for r in regimes),
+        position=position,
+        vendor_source=training.get("source"),
+        vendor_as_of=training.get("as_of"),
+        path=loc.path,
+    )

@@ -1,0 +1,462 @@
+"""What-if scenarios: change a copy of the inventory and see what appears and disappears.
+
+Scenarios never touch the stored inventory or the map they start from. Every change
+returns its inverse, so a scenario can be undone exactly.
+
+>>> import residency
+>>> result = residency.load().what_if(["opt-out:slack"], as_of="2026-11-26")
+>>> {"ai.default_training"} <= {d.rule for d in result.findings if d.change == "disappears"}
+True
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from residency import places, regions
+from residency._errors import ResidencyError
+from residency.model import Hosting, Inventory, Staff, Subprocessor, System
+
+
+class ScenarioError(ResidencyError):
+    """A what-if change names something the inventory does not have, or is malformed."""
+
+
+def _system(inv: Inventory, system_id: str) -> System:
+    for system in inv.systems:
+        if system.id == system_id:
+            return system
+    close = difflib.get_close_matches(system_id, [s.id for s in inv.systems], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    msg = f"unknown system {system_id!r}{hint}"
+    raise ScenarioError(msg)
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """Opt out of a system's AI training from a date (``False`` undoes an opt-out)."""
+
+    system: str
+    on: date | bool | None = None  # None: the scenario's as-of date
+
+    def apply(self, inv: Inventory, as_of: date) -> OptOut:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        ai = _system(inv, self.system).ai_training
+        if ai is None:
+            msg = f"system {self.system!r} has no ai_training to opt out of"
+            raise ScenarioError(msg)
+        before = ai.opted_out
+        ai.opted_out = as_of if self.on is None or self.on is True else self.on
+        return OptOut(self.system, before)
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        when = "on the as-of date" if self.on is None else f"on {self.on}"
+        return f"opt out of {self.system}'s AI training {when}"
+
+
+@dataclass(frozen=True)
+class MoveHosting:
+    """Move a system's hosting to a cloud region (``aws/eu-central-1``) or a country (``DE``)."""
+
+    system: str
+    to: str | tuple[Hosting, ...]
+
+    def apply(self, inv: Inventory, as_of: date) -> MoveHosting:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        system = _system(inv, self.system)
+        before = tuple(h.model_copy() for h in system.hosting)
+        system.hosting = list(self.to) if isinstance(self.to, tuple) else [_hosting(self.to)]
+        return MoveHosting(self.system, before)
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        target = self.to if isinstance(self.to, str) else "its previous hosting"
+        return f"move {self.system}'s hosting to {target}"
+
+
+def _hosting(target: str) -> Hosting:
+    if "/" in target:
+        provider, region = target.split("/", 1)
+        problem = regions.region_problem(provider, region)
+        if problem:
+            raise ScenarioError(problem)
+        found = regions.resolve(provider, region)
+        assert found is not None
+        return Hosting(
+            provider=found.provider,
+            region=found.region,
+            country=found.place,
+            city=found.city,
+            purpose="what-if",
+        )
+    code = target.strip().upper()
+    problem = places.place_problem(code)
+    if problem:
+        msg = f"{problem} (or give provider/region, e.g. aws/eu-central-1)"
+        raise ScenarioError(msg)
+    return Hosting(country=code, purpose="what-if")
+
+
+@dataclass(frozen=True)
+class ReplaceSubprocessor:
+    """Remove a sub-processor (``new`` None) or replace it with another."""
+
+    system: str
+    name: str
+    new: Subprocessor | None = None
+    index: int | None = None  # where to put ``new`` back when undoing a removal
+
+    def apply(self, inv: Inventory, as_of: date) -> ReplaceSubprocessor:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        system = _system(inv, self.system)
+        if not self.name and self.new is not None:  # undoing a removal: put it back
+            system.subprocessors.insert(self.index or 0, self.new)
+            return ReplaceSubprocessor(self.system, self.new.name)
+        names = [s.name for s in system.subprocessors]
+        if self.name not in names:
+            msg = (
+                f"system {self.system!r} has no sub-processor {self.name!r}: expected one of "
+                f"{', '.join(map(repr, names)) or 'none'}"
+            )
+            raise ScenarioError(msg)
+        index = names.index(self.name)
+        old = system.subprocessors.pop(index)
+        if self.new is not None:
+            system.subprocessors.insert(index, self.new)
+            return ReplaceSubprocessor(self.system, self.new.name, old)
+        return ReplaceSubprocessor(self.system, "", old, index)
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        if self.new is None:
+            return f"remove sub-processor {self.name!r} from {self.system}"
+        if not self.name:
+            return f"add sub-processor {self.new.name!r} back to {self.system}"
+        countries = ", ".join(self.new.countries)
+        return f"replace {self.name!r} in {self.system} by {self.new.name!r} ({countries})"
+
+
+@dataclass(frozen=True)
+class AddSafeguard:
+    """Record a safeguard (e.g. ``EU SCC 2021``) for a system's vendor (``remove`` undoes)."""
+
+    system: str
+    safeguard: str
+    remove: bool = False
+
+    def apply(self, inv: Inventory, as_of: date) -> AddSafeguard:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        system = _system(inv, self.system)
+        if self.remove:
+            system.safeguards.remove(self.safeguard)
+            return AddSafeguard(self.system, self.safeguard)
+        if self.safeguard in system.safeguards:
+            msg = f"system {self.system!r} already records {self.safeguard!r}"
+            raise ScenarioError(msg)
+        system.safeguards.append(self.safeguard)
+        return AddSafeguard(self.system, self.safeguard, remove=True)
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        verb = "remove" if self.remove else "add"
+        return f"{verb} safeguard {self.safeguard!r} for {self.system}"
+
+
+@dataclass(frozen=True)
+class StopAccess:
+    """Stop staff working from a country from serving a client (``*``: every client)."""
+
+    country: str
+    client: str
+    restore: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def apply(self, inv: Inventory, as_of: date) -> StopAccess:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        by_id = {p.id: p for p in inv.staff}
+        if self.restore:
+            for person_id, clients in self.restore:
+                by_id[person_id].clients = list(clients)
+            return StopAccess(self.country, self.client)
+        if self.client != "*" and self.client not in {c.id for c in inv.clients}:
+            msg = f"unknown client {self.client!r}"
+            raise ScenarioError(msg)
+        problem = places.place_problem(self.country)
+        if problem:
+            raise ScenarioError(problem)
+        before = []
+        for person in inv.staff:
+            if _works_in(person, self.country) and (
+                self.client == "*" or self.client in person.clients
+            ):
+                before.append((person.id, tuple(person.clients)))
+                person.clients = (
+                    [] if self.client == "*" else [c for c in person.clients if c != self.client]
+                )
+        return StopAccess(self.country, self.client, tuple(before))
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        if self.restore:
+            return f"give staff in {self.country} back their access"
+        whom = "any client" if self.client == "*" else f"client {self.client}"
+        return f"stop staff in {self.country} from accessing {whom}"
+
+
+def _works_in(person: Staff, code: str) -> bool:
+    return person.country == code or places.country_of(person.country) == code
+
+
+@dataclass(frozen=True)
+class Offboard:
+    """Stop using a system: remove it and every reference to it."""
+
+    system: str
+    snapshot: Inventory | None = None
+
+    def apply(self, inv: Inventory, as_of: date) -> Offboard:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        if self.snapshot is not None:  # undo: the references are restored as they were
+            for name in ("organisation", "staff", "clients", "systems"):
+                setattr(inv, name, getattr(self.snapshot.model_copy(deep=True), name))
+            return Offboard(self.system)
+        _system(inv, self.system)
+        before = inv.model_copy(deep=True)
+        inv.systems = [s for s in inv.systems if s.id != self.system]
+        for client in inv.clients:
+            client.systems = [s for s in client.systems if s != self.system]
+        for person in inv.staff:
+            if person.systems is not None:
+                person.systems = [s for s in person.systems if s != self.system]
+        staff_data = inv.organisation.staff_data
+        if staff_data is not None:
+            staff_data.systems = [s for s in staff_data.systems if s != self.system]
+        return Offboard(self.system, before)
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        return f"bring {self.system} back" if self.snapshot else f"offboard {self.system}"
+
+
+Change = OptOut | MoveHosting | ReplaceSubprocessor | AddSafeguard | StopAccess | Offboard
+
+SYNTAX = {
+    "opt-out": "opt-out:SYSTEM[@YYYY-MM-DD]",
+    "move": "move:SYSTEM=PROVIDER/REGION or move:SYSTEM=CC",
+    "remove-subprocessor": "remove-subprocessor:SYSTEM=NAME",
+    "replace-subprocessor": "replace-subprocessor:SYSTEM=OLD NAME>NEW NAME@CC[;CC]",
+    "add-safeguard": "add-safeguard:SYSTEM=SAFEGUARD",
+    "stop-access": "stop-access:CC=CLIENT (or CC=* for every client)",
+    "offboard": "offboard:SYSTEM",
+}
+
+
+def parse_change(text: str) -> Change:
+    """Parse a change written as on the command line, e.g. ``opt-out:slack@2026-12-01``.
+
+    >>> parse_change("move:slack=aws/eu-central-1")
+    MoveHosting(system='slack', to='aws/eu-central-1')
+    """
+    kind, _, rest = text.partition(":")
+    kind = kind.strip().lower()
+    if kind not in SYNTAX or not rest.strip():
+        msg = f"cannot read the change {text!r}: expected one of " + "; ".join(SYNTAX.values())
+        raise ScenarioError(msg)
+    try:
+        return _parse(kind, rest.strip())
+    except ValueError:
+        msg = f"cannot read the change {text!r}: expected {SYNTAX[kind]}"
+        raise ScenarioError(msg) from None
+
+
+def _parse(kind: str, rest: str) -> Change:
+    if kind == "opt-out":
+        system, _, when = rest.partition("@")
+        return OptOut(system.strip(), date.fromisoformat(when.strip()) if when else None)
+    if kind == "offboard":
+        return Offboard(rest)
+    left, sep, right = rest.partition("=")
+    if not sep or not left.strip() or not right.strip():
+        raise ValueError(rest)
+    left, right = left.strip(), right.strip()
+    if kind == "move":
+        return MoveHosting(left, right)
+    if kind == "remove-subprocessor":
+        return ReplaceSubprocessor(left, right)
+    if kind == "replace-subprocessor":
+        old, _, new = right.partition(">")
+        name, _, countries = new.partition("@")
+        codes = [c.strip().upper() for c in countries.split(";") if c.strip()]
+        if not codes:
+            raise ValueError(rest)
+        for code in codes:
+            problem = places.place_problem(code)
+            if problem:
+                raise ScenarioError(problem)
+        return ReplaceSubprocessor(
+            left, old.strip(), Subprocessor(name=name.strip(), countries=codes)
+        )
+    if kind == "add-safeguard":
+        return AddSafeguard(left, right)
+    return StopAccess(left.upper(), right)
+
+
+def apply_changes(
+    inventory: Inventory, changes: list[Change], as_of: date
+) -> tuple[Inventory, list[Change]]:
+    """Apply changes to a deep copy; return it and the changes that undo them (in order)."""
+    copy = inventory.model_copy(deep=True)
+    copy.origins.update(inventory.origins)
+    inverses = [change.apply(copy, as_of) for change in changes]
+    return copy, list(reversed(inverses))
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One thing that appears, disappears or changes between today and the scenario."""
+
+    area: str  # location | transfer | finding | ai_training
+    change: str  # appears | disappears | changes
+    subject: str
+    rule: str
+    before: str
+    after: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the difference as a plain dict."""
+        return {
+            "area": self.area,
+            "change": self.change,
+            "subject": self.subject,
+            "rule": self.rule,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+@dataclass
+class WhatIfResult:
+    """The difference between the current answers and the scenario's."""
+
+    changes: list[str]
+    as_of: date
+    locations: list[Difference] = field(default_factory=list)
+    transfers: list[Difference] = field(default_factory=list)
+    findings: list[Difference] = field(default_factory=list)
+    ai_training: list[Difference] = field(default_factory=list)
+    remaining: list[str] = field(default_factory=list)
+
+    @property
+    def differences(self) -> list[Difference]:
+        """Return every difference: findings first, then AI training, transfers, locations."""
+        return [*self.findings, *self.ai_training, *self.transfers, *self.locations]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per difference."""
+        columns = ["area", "change", "subject", "rule", "before", "after"]
+        return pd.DataFrame([d.as_dict() for d in self.differences], columns=columns)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the whole result as JSON-ready data."""
+        return {
+            "changes": self.changes,
+            "as_of": self.as_of.isoformat(),
+            "findings": [d.as_dict() for d in self.findings],
+            "ai_training": [d.as_dict() for d in self.ai_training],
+            "transfers": [d.as_dict() for d in self.transfers],
+            "locations": [d.as_dict() for d in self.locations],
+            "remaining_findings": self.remaining,
+        }
+
+    def _repr_html_(self) -> str:
+        return f"<p>{'; '.join(self.changes)}</p>" + self.to_frame().to_html(index=False)
+
+
+def compare(before: Any, after: Any, changes: list[str], as_of: date) -> WhatIfResult:
+    """Compare two assessments (``findings.Assessment``) of the same date."""
+    result = WhatIfResult(changes, as_of)
+    result.locations = _diff_locations(before, after)
+    result.transfers = _diff_keyed(
+        "transfer",
+        {t.id: t for t in before.transfers},
+        {t.id: t for t in after.transfers},
+        lambda t: (t.location.subject, t.basis),
+        lambda t: (
+            f"{t.location.kind} {t.origin}>{t.location.country} via {t.location.system} "
+            f"to {t.location.recipient}: {t.basis}"
+        ),
+    )
+    result.findings = _diff_keyed(
+        "finding",
+        {(f.rule, f.subject, f.legal_rule): f for f in before.findings},
+        {(f.rule, f.subject, f.legal_rule): f for f in after.findings},
+        lambda f: (f.subject, f.rule),
+        lambda f: f"{f.severity}: {f.title} ({' '.join(f.countries)})",
+        same=lambda a, b: a.countries == b.countries,
+    )
+    result.ai_training = _diff_keyed(
+        "ai_training",
+        {(e.system_id, e.subject): e for e in before.exposures},
+        {(e.system_id, e.subject): e for e in after.exposures},
+        lambda e: (e.subject, e.system_id),
+        lambda e: (
+            f"{e.system}: {e.start or 'unrecorded'} to {e.until if not e.ongoing else 'ongoing'}"
+        ),
+    )
+    after_keys = {(f.rule, f.subject, f.legal_rule) for f in after.findings}
+    result.remaining = sorted(
+        f"{f.rule} {f.subject}"
+        for f in before.findings
+        if (f.rule, f.subject, f.legal_rule) in after_keys
+    )
+    return result
+
+
+def _diff_locations(before: Any, after: Any) -> list[Difference]:
+    def keys(assessment: Any) -> set[tuple[str, ...]]:
+        return {
+            (loc.subject, loc.kind, loc.country, loc.system, loc.recipient)
+            for r in assessment.results.values()
+            for loc in r.locations
+        }
+
+    old, new = keys(before), keys(after)
+    out = [
+        Difference(
+            "location", "disappears", k[0], k[1], f"{k[1]} in {k[2]} via {k[3]} ({k[4]})", ""
+        )
+        for k in sorted(old - new)
+    ]
+    out += [
+        Difference("location", "appears", k[0], k[1], "", f"{k[1]} in {k[2]} via {k[3]} ({k[4]})")
+        for k in sorted(new - old)
+    ]
+    return out
+
+
+def _diff_keyed(
+    area: str, old: dict[Any, Any], new: dict[Any, Any], head: Any, text: Any, *, same: Any = None
+) -> list[Difference]:
+    def rule_of(obj: Any) -> str:
+        return str(head(obj)[1])
+
+    out = []
+    for key in sorted(old.keys() - new.keys(), key=str):
+        out.append(
+            Difference(area, "disappears", head(old[key])[0], rule_of(old[key]), text(old[key]), "")
+        )
+    for key in sorted(new.keys() - old.keys(), key=str):
+        out.append(
+            Difference(area, "appears", head(new[key])[0], rule_of(new[key]), "", text(new[key]))
+        )
+    for key in sorted(old.keys() & new.keys(), key=str):
+        a, b = old[key], new[key]
+        unchanged = same(a, b) if same is not None else text(a) == text(b)
+        if not unchanged:
+            out.append(Difference(area, "changes", head(a)[0], rule_of(b), text(a), text(b)))
+    return out
