@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo where test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,7 +11,10 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-demo: $(BIN)/.installed  ## where each demo client's data lives
+demo: $(BIN)/.installed  ## the app on the demo organisation: http://127.0.0.1:8501
+	$(BIN)/residency app
+
+where: $(BIN)/.installed  ## the same answer in the terminal: where each client's data lives
 	$(BIN)/residency where
 
 test: $(BIN)/.installed  ## lint, then the whole test suite

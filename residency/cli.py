@@ -645,6 +645,47 @@ def stored(db: DbOpt = None) -> None:
     _console().print(table)
 
 
+@app.command("app")
+@user_errors
+def app_command(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8501,
+) -> None:
+    """Start the Streamlit app (world map, findings, what-if) on http://127.0.0.1:PORT."""
+    import subprocess
+
+    folder = app_folder()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(folder / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    _err(f"residency app on http://127.0.0.1:{port} (Ctrl+C to stop)")
+    try:
+        raise typer.Exit(subprocess.call(command, cwd=folder))  # config: .streamlit/ here
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+def app_folder() -> Path:
+    """Find the app: the repository checkout, or the copy shipped inside the package."""
+    package = Path(__file__).resolve().parent
+    for folder in (package.parent, package / "_app"):
+        if (folder / "app.py").is_file() and (folder / "app_pages").is_dir():
+            return folder
+    msg = "the app files are missing from this installation (app.py, app_pages/)"
+    raise ResidencyError(msg)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"residency {__version__}")

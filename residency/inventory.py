@@ -608,3 +608,77 @@ def _suggest(ref: str, known: set[str]) -> str:
 
     close = difflib.get_close_matches(ref, sorted(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+def read_upload(filename: str, content: bytes) -> Inventory:
+    """Validate an uploaded inventory: a ``.yaml``/``.yml`` file, or a ``.zip`` of a folder.
+
+    The zip may hold ``inventory.yaml`` (and ``staff.csv``, ``clients.csv``) at its top or
+    inside one folder. Nothing is kept: the files are read from a temporary folder.
+    """
+    import tempfile
+    import zipfile
+
+    name = Path(filename).name
+    lower = name.lower()
+    if lower.endswith((".yaml", ".yml")):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InventoryError(
+                [InventoryProblem(name, None, "encoding", f"expected UTF-8 text ({exc.reason})")]
+            ) from None
+        return parse_inventory_text(text, name=name)
+    if not lower.endswith(".zip"):
+        raise InventoryError(
+            [InventoryProblem(name, None, "file", "expected a .yaml file or a .zip of a folder")]
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        raise InventoryError(
+            [InventoryProblem(name, None, "zip", "not a valid zip file")]
+        ) from None
+    with archive, tempfile.TemporaryDirectory() as tmp:
+        _safe_extract(archive, name, Path(tmp))
+        found = sorted(Path(tmp).rglob(INVENTORY_FILE), key=lambda p: len(p.parts))
+        if not found:
+            raise InventoryError(
+                [InventoryProblem(name, None, "inventory.yaml", "the zip holds no inventory.yaml")]
+            )
+        try:
+            inventory = read_inventory(found[0].parent)
+        except InventoryError as exc:
+            raise InventoryError(
+                [
+                    InventoryProblem(
+                        f"{name}:{Path(p.file).relative_to(tmp)}", p.line, p.field, p.message
+                    )
+                    for p in exc.problems
+                ]
+            ) from None
+    # Name the upload, not the temporary folder, in what the user sees later.
+    for key, origin in list(inventory.origins.items()):
+        inventory.origins[key] = f"{name}:{Path(origin.split(' ')[0]).name} " + " ".join(
+            origin.split(" ")[1:]
+        )
+    return inventory
+
+
+def _safe_extract(archive: Any, name: str, target: Path) -> None:
+    total = 0
+    for member in archive.infolist():
+        path = Path(member.filename)
+        if path.is_absolute() or ".." in path.parts:
+            raise InventoryError(
+                [InventoryProblem(name, None, member.filename, "unsafe path in the zip")]
+            )
+        total += member.file_size
+        if total > MAX_UPLOAD_BYTES:
+            raise InventoryError(
+                [InventoryProblem(name, None, "zip", "larger than 50 MB when unpacked")]
+            )
+    archive.extractall(target)

@@ -311,3 +311,59 @@ def test_quebec_regions_resolve_to_the_subdivision():
 def test_unmapped_categories_are_a_warning(small_text):
     inv = parse_inventory_text(small_text.replace("data: [messages]", "data: [cat_pictures]"))
     assert any("'cat_pictures' has no fideslang mapping" in w for w in inv.warnings)
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def test_upload_yaml_and_zip(small_text):
+    from residency.inventory import read_upload
+
+    assert read_upload("inv.yaml", small_text.encode()).organisation.name == "Tiny Agency"
+    demo = {
+        f"org/{n}": (DATA.parent.parent / "data" / "demo" / n).read_text()
+        for n in ("inventory.yaml", "staff.csv", "clients.csv")
+    }
+    inv = read_upload("org.zip", _zip(demo))
+    assert len(inv.staff) == 61
+    assert inv.origins["client:fennwerk"].startswith("org.zip:clients.csv row ")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("inv.txt", b"x", "expected a .yaml file or a .zip"),
+        ("inv.zip", b"not a zip", "not a valid zip file"),
+        ("inv.yaml", b"\xff\xfe\x00", "expected UTF-8"),
+    ],
+)
+def test_bad_uploads(name, content, words):
+    from residency.inventory import read_upload
+
+    with pytest.raises(InventoryError, match=words):
+        read_upload(name, content)
+
+
+def test_upload_errors_name_the_file_in_the_zip():
+    from residency.inventory import read_upload
+
+    bad = _zip(
+        {
+            "inventory.yaml": "organisation: {name: X, country: GB}\n",
+            "staff.csv": "id,country\ns-1,ZZ\n",
+        }
+    )
+    with pytest.raises(InventoryError) as info:
+        read_upload("bad.zip", bad)
+    assert str(info.value.problems[0]).startswith("bad.zip:staff.csv row 2: country:")
+    unsafe = _zip({"../evil.yaml": "x", "inventory.yaml": "x"})
+    with pytest.raises(InventoryError, match="unsafe path"):
+        read_upload("evil.zip", unsafe)

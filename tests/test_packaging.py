@@ -34,6 +34,15 @@ def test_wheel_contains_the_data(wheel):
     assert shipped, "data/ is empty"
     assert shipped <= names
     assert "residency/data/demo/inventory.yaml" in names
+    app = {
+        "residency/_app/app.py",
+        "residency/_app/app_support.py",
+        "residency/_app/app_pages/map.py",
+        "residency/_app/.streamlit/config.toml",
+        "residency/_app/static/countries.geojson",
+        "residency/schema/export-1.schema.json",
+    }
+    assert app <= names, app - names
 
 
 @pytest.mark.slow

@@ -1,0 +1,56 @@
+"""AI-training exposure, and what changes if you opt out or move a system."""
+
+import streamlit as st
+
+import app_support as ui
+from residency import ResidencyError
+
+m, as_of = ui.current()
+st.title("AI training & what-if")
+exposure = m.ai_exposure(as_of=as_of).to_frame()
+st.subheader("Whose data trains which vendor's models")
+if exposure.empty:
+    st.info("No system in this inventory trains AI models on customer data.")
+else:
+    summary = exposure.groupby(["system", "vendor", "default", "scope"], dropna=False).agg(
+        subjects=("subject", "nunique"),
+        origins=("origin", lambda s: " ".join(sorted(set(s)))),
+        since=("since", "min"),
+        until=("until", "max"),
+        ongoing=("ongoing", "any"),
+    )
+    st.dataframe(summary.reset_index(), hide_index=True, use_container_width=True)
+    with st.expander("Every subject and system"):
+        st.dataframe(exposure, hide_index=True, use_container_width=True)
+
+st.subheader("What if...")
+systems = m.subjects("system")
+trained = sorted(set(exposure["system_id"])) if not exposure.empty else []
+opt_out = st.multiselect("Opt out of AI training of", trained, key="whatif-optout")
+move_system = st.selectbox(
+    "Move the hosting of", ["(none)", *[s[7:] for s in systems]], key="whatif-move-system"
+)
+move_to = st.text_input(
+    "to (a cloud region such as aws/eu-central-1, or a country code)",
+    value="aws/eu-central-1",
+    key="whatif-move-to",
+)
+changes = [f"opt-out:{s}" for s in opt_out]
+if move_system != "(none)":
+    changes.append(f"move:{move_system}={move_to}")
+if changes:
+    try:
+        result = m.what_if(changes, as_of=as_of)
+    except ResidencyError as exc:  # a change naming something unknown: say so
+        st.error(str(exc))
+    else:
+        st.markdown("**" + "; ".join(result.changes) + "** — nothing is saved.")
+        cols = st.columns(3)
+        gone = sum(d.change == "disappears" for d in result.findings)
+        new = sum(d.change == "appears" for d in result.findings)
+        cols[0].metric("Findings that disappear", gone)
+        cols[1].metric("Findings that appear", new)
+        cols[2].metric("Findings that remain", len(result.remaining))
+        st.dataframe(result.to_frame(), hide_index=True, use_container_width=True)
+else:
+    st.caption("Choose a change above to see what disappears, appears and remains.")

@@ -1,0 +1,64 @@
+"""Upload an inventory (validated, never stored) and download the export."""
+
+import streamlit as st
+
+import app_support as ui
+from residency import InventoryError
+from residency.export import transfers_csv
+
+st.title("Inventory & export")
+st.markdown(
+    "Upload an inventory: one YAML file, or a zip of a folder with `inventory.yaml`, "
+    "`staff.csv` and `clients.csv` (format: docs/inventory.md). It is validated and "
+    "kept only in this browser session; nothing is stored."
+)
+upload = st.file_uploader("Inventory", type=["yaml", "yml", "zip"], key="upload")
+if upload is not None:
+    content = upload.getvalue()
+    try:
+        ui.uploaded_map(upload.name, content)
+    except InventoryError as exc:
+        st.error(f"{len(exc.problems)} problems: fix them and upload again.")
+        st.dataframe(
+            [
+                {"file": p.file, "line or row": p.line, "field": p.field, "problem": p.message}
+                for p in exc.problems
+            ],
+            hide_index=True,
+            use_container_width=True,
+        )
+    else:
+        st.session_state[ui.UPLOAD_KEY] = (upload.name, content)
+        st.success(f"{upload.name} is valid and now in use on every page.")
+if st.session_state.get(ui.UPLOAD_KEY) and st.button("Back to the demo organisation"):
+    del st.session_state[ui.UPLOAD_KEY]
+
+m, as_of = ui.current()
+summary = m.summary()
+st.subheader(summary["organisation"])
+st.write(
+    f"{summary['staff']} staff in {summary['staff_countries']} countries, "
+    f"{summary['clients']} clients in {summary['client_countries']} countries, "
+    f"{summary['systems']} systems, {summary['subprocessors']} sub-processors."
+)
+for warning in m.inventory.warnings:
+    st.warning(warning)
+
+st.subheader("Export for legal review")
+document = m.export(as_of=as_of)
+cols = st.columns(2)
+cols[0].download_button(
+    "JSON export (schema residency-export/1)",
+    ui.download_json(document),
+    file_name="residency-export.json",
+    mime="application/json",
+    key="export-json",
+)
+cols[1].download_button(
+    "Transfers register (CSV)",
+    transfers_csv(document).encode("utf-8"),
+    file_name="transfers.csv",
+    mime="text/csv",
+    key="export-csv",
+)
+ui.disclaimer()

@@ -1,0 +1,41 @@
+"""World map: what lives where, and every transfer coloured by its legal basis."""
+
+import streamlit as st
+
+import app_support as ui
+from residency import geo
+
+m, as_of = ui.current()
+st.title("What data lives where")
+assessment = m.assessment(as_of=as_of)
+chosen = ui.filters(m, key="map")
+countries = geo.country_frame(assessment, chosen)
+flows = geo.flow_frame(assessment, chosen, by_basis=False)
+
+high = sum(f.severity == "high" for f in assessment.findings)
+cols = st.columns(4)
+cols[0].metric("Countries holding data", len(countries))
+cols[1].metric("Cross-border transfers", sum(int(n) for n in flows["transfers"]))
+cols[2].metric("Transfers with no basis", int(countries["basis_no_basis"].sum()))
+cols[3].metric("High-severity findings", high)
+
+colour_by = st.radio(
+    "Colour countries by",
+    ["worst legal status", "number of subjects"],
+    horizontal=True,
+    key="colour_by",
+)
+st.pydeck_chart(
+    ui.deck(
+        countries, flows, colour_by="status" if colour_by == "worst legal status" else "subjects"
+    ),
+    height=560,
+)
+ui.legend()
+st.caption(
+    "Arcs run from the data's origin to where it is stored, processed, accessed or "
+    "trained on; hover for details. Country shapes: Natural Earth (public domain)."
+)
+
+st.subheader("Countries")
+st.dataframe(countries.drop(columns="geometry"), hide_index=True, use_container_width=True)

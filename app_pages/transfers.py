@@ -1,0 +1,26 @@
+"""Every cross-border transfer with its legal basis, instrument and sources."""
+
+import streamlit as st
+
+import app_support as ui
+from residency.export import transfers_csv
+
+m, as_of = ui.current()
+st.title("Cross-border transfers")
+transfers = m.transfers(as_of=as_of)
+frame = transfers.to_frame()
+bases = sorted(set(frame["basis"]))
+chosen = st.multiselect("Basis", bases, default=bases, key="transfer-bases")
+subject = st.selectbox("Subject", ["(all)", *sorted(set(frame["subject"]))], key="transfer-subject")
+shown = frame[frame["basis"].isin(chosen)]
+if subject != "(all)":
+    shown = shown[shown["subject"] == subject]
+st.caption(f"{len(shown)} of {len(frame)} transfers as of {as_of}")
+st.dataframe(shown, hide_index=True, use_container_width=True)
+st.download_button(
+    "Download the transfers register (CSV)",
+    transfers_csv(m.export(as_of=as_of)).encode("utf-8"),
+    file_name="transfers.csv",
+    mime="text/csv",
+    key="transfers-csv",
+)

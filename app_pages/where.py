@@ -1,0 +1,43 @@
+"""Where does one client's, staff member's or system's data live, with the evidence."""
+
+import streamlit as st
+
+import app_support as ui
+from residency import geo
+
+m, as_of = ui.current()
+st.title("Where does it live?")
+subject = st.selectbox(
+    "Client, staff member or system",
+    m.subjects(),
+    key="where-subject",
+    format_func=lambda s: f"{m.graph.nodes[s]['label']} ({s})",
+)
+result = m.where(subject)
+st.markdown(
+    f"**{result.label}**, origin **{result.origin}**: data reaches "
+    f"{len(result.countries)} countries: {', '.join(result.countries)}"
+)
+
+if not subject.startswith("system:"):
+    assessment = m.assessment(as_of=as_of)
+    chosen = geo.Filters(subject=subject)
+    st.pydeck_chart(
+        ui.deck(
+            geo.country_frame(assessment, chosen),
+            geo.flow_frame(assessment, chosen, by_basis=False),
+            height=420,
+        ),
+        height=420,
+    )
+    ui.legend()
+
+frame = result.to_frame()
+frame["evidence"] = [
+    m.path_text(loc.path) for loc in sorted(result.locations, key=lambda x: (x.country, x.kind))
+]
+st.dataframe(frame.drop(columns=["path", "subject"]), hide_index=True, use_container_width=True)
+st.caption(
+    "Evidence: the walk through the graph from the subject to the place, with each "
+    "edge's kind. Every edge comes from an inventory line (docs/architecture.md)."
+)

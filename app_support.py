@@ -1,0 +1,203 @@
+"""The app's only Streamlit-aware helpers: cached loading, the shared sidebar, the map.
+
+Everything that decides something about data lives in the ``residency`` library; this
+module only caches, chooses widgets and turns library frames into a pydeck map.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import pydeck as pdk
+import streamlit as st
+
+import residency
+from residency import geo
+from residency.datamap import DataMap
+from residency.export import to_json
+from residency.inventory import read_upload
+from residency.jurisdictions import legal_data
+
+WORLD_URL = "app/static/countries.geojson"  # served by Streamlit's static file serving
+UPLOAD_KEY = "uploaded_inventory"
+
+
+@st.cache_resource(show_spinner="Loading the demo organisation...")
+def demo_map() -> DataMap:
+    """Return the built-in demo organisation (loaded once per server)."""
+    return residency.load()
+
+
+@st.cache_resource(show_spinner="Validating the inventory...", max_entries=8)
+def uploaded_map(name: str, content: bytes) -> DataMap:
+    """Return the map of an uploaded inventory (raises InventoryError; errors are not cached)."""
+    return DataMap.from_inventory(read_upload(name, content))
+
+
+def current() -> tuple[DataMap, date]:
+    """Draw the shared sidebar and return the map in use and the as-of date."""
+    upload = st.session_state.get(UPLOAD_KEY)
+    m = uploaded_map(*upload) if upload else demo_map()
+    with st.sidebar:
+        st.markdown(f"**{m.name}**")
+        st.caption("Uploaded inventory" if upload else "Built-in demo organisation (fictional)")
+        as_of = st.date_input(
+            "Law as of",
+            value=date.today(),
+            key="as_of",
+            help="Adequacy decisions and safeguards in force on this date.",
+        )
+        disclaimer()
+    return m, as_of
+
+
+def disclaimer() -> None:
+    """Show the not-legal-advice note with the legal data's date."""
+    st.caption(
+        f"Not legal advice. Legal data as of {legal_data().as_of}; every fact has its "
+        "source and date in data/jurisdictions."
+    )
+
+
+def filters(m: DataMap, *, key: str) -> geo.Filters:
+    """Draw the map filters and return them."""
+    cols = st.columns(4)
+    subjects = ["(all)", *m.subjects("client"), *m.subjects("staff")]
+    subject = cols[0].selectbox("Subject", subjects, key=f"{key}-subject")
+    categories = sorted({c for c in m.graph.nodes if c.startswith("category:")})
+    category = cols[1].selectbox(
+        "Data category", ["(all)", *[c[9:] for c in categories]], key=f"{key}-category"
+    )
+    systems = sorted(m.graph.nodes[s]["label"] for s in m.subjects("system"))
+    system = cols[2].selectbox("System", ["(all)", *systems], key=f"{key}-system")
+    kinds = cols[3].multiselect(
+        "Kind",
+        ["stored", "processed", "accessed", "trained"],
+        default=["stored", "processed", "accessed", "trained"],
+        key=f"{key}-kinds",
+    )
+    return geo.Filters(
+        subject=None if subject == "(all)" else subject,
+        category=None if category == "(all)" else category,
+        system=None if system == "(all)" else system,
+        kinds=tuple(kinds),
+    )
+
+
+def _rgb(status: str, alpha: int = 255) -> list[int]:
+    return [*geo.STATUS_COLOURS[status], alpha]
+
+
+def deck(countries: Any, flows: Any, *, colour_by: str = "status", height: int = 560) -> pdk.Deck:
+    """Build the offline map: grey world, countries holding data, arcs by legal basis."""
+    most = max([int(v) for v in countries["subjects"]] or [1])
+    features = []
+    for row in countries.to_dict("records"):
+        fill = (
+            _rgb(row["status"])
+            if colour_by == "status"
+            else [33, 113, 181, 60 + int(180 * row["subjects"] / most)]
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": row["geometry"].__geo_interface__,
+                "properties": {"fill": fill},
+                "tooltip": (
+                    f"{row['name']} ({row['code']}): data of {row['subjects']} subjects; "
+                    f"{row['transfers']} transfers in; worst basis: {row['status_label']}; "
+                    f"{row['findings']} findings name it"
+                ),
+            }
+        )
+    points = [
+        {
+            "position": list(geo.point_of(r["code"]) or (0, 0)),
+            "fill": f["properties"]["fill"],
+            "tooltip": f["tooltip"],
+        }
+        for r, f in zip(countries.to_dict("records"), features, strict=True)
+    ]
+    arcs = [
+        {
+            "source": list(r["geometry"].coords[0]),
+            "target": list(r["geometry"].coords[-1]),
+            "colour": _rgb(r["basis"], 150),
+            "width": 0.6 + math.log2(1 + r["transfers"]) / 2,
+            "tooltip": (
+                f"{r['origin']} → {r['destination']}: {r['transfers']} transfers of "
+                f"{r['subjects']} subjects; worst basis: {r['basis_label']} ({r['systems']})"
+            ),
+        }
+        for r in flows.to_dict("records")
+    ]
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer",
+            WORLD_URL,
+            id="world",
+            stroked=False,
+            filled=True,
+            get_fill_color=[225, 228, 232, 255],
+            pickable=False,
+        ),
+        pdk.Layer(
+            "GeoJsonLayer",
+            {"type": "FeatureCollection", "features": features},
+            id="countries",
+            stroked=True,
+            filled=True,
+            get_fill_color="properties.fill",
+            get_line_color=[90, 90, 90, 160],
+            line_width_min_pixels=0.5,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            points,
+            id="dots",
+            get_position="position",
+            get_fill_color="fill",
+            get_radius=30000,
+            radius_min_pixels=3,
+            radius_max_pixels=8,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ArcLayer",
+            arcs,
+            id="arcs",
+            get_source_position="source",
+            get_target_position="target",
+            get_source_color="colour",
+            get_target_color="colour",
+            get_width="width",
+            pickable=True,
+        ),
+    ]
+    view = pdk.ViewState(latitude=25, longitude=10, zoom=0.9, min_zoom=0.5)
+    # map_provider=None and no map_style: no third-party base map is ever requested.
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view,
+        map_provider=None,
+        tooltip={"text": "{tooltip}"},
+        height=height,
+    )
+
+
+def legend() -> None:
+    """Show the colour legend of legal statuses."""
+    chips = " ".join(
+        f"<span style='display:inline-block;width:.9em;height:.9em;background:{row.colour};"
+        f"border:1px solid #888;margin:0 .3em 0 .8em'></span>{row.meaning}"
+        for row in geo.legend().itertuples()
+    )
+    st.markdown(f"<div style='font-size:.85em'>{chips}</div>", unsafe_allow_html=True)
+
+
+def download_json(document: dict[str, Any]) -> bytes:
+    """Return the export as UTF-8 bytes for a download button."""
+    return to_json(document).encode("utf-8")

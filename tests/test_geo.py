@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import yaml
+
+from residency import geo
+
+ROOT = Path(__file__).resolve().parent.parent
+GEOJSON = ROOT / "data" / "jurisdictions" / "countries.geojson"
+SMALL_STATES = ["SG", "LU", "MT", "BH", "HK", "MC", "VA", "SM", "LI", "AD", "MO", "TV", "NR", "GI"]
+TODAY = "2026-11-26"
+
+
+def test_shipped_geometry_matches_its_provenance_record():
+    record = yaml.safe_load((GEOJSON.parent / "countries.source.yaml").read_text())
+    digest = hashlib.sha256(GEOJSON.read_bytes()).hexdigest()
+    assert digest in str(record)
+    assert GEOJSON.stat().st_size < 1_500_000
+    assert record["natural_earth"]["version"] == "5.1.1"
+
+
+def test_countries_keep_small_states_and_iso_codes():
+    world = geo.countries()
+    assert 240 <= len(world) <= 250
+    codes = set(world["code"])
+    assert set(SMALL_STATES) <= codes
+    assert {"FR", "NO", "DE", "US", "CN", "IN", "BR"} <= codes  # no "-99" codes
+    assert world.geometry.is_valid.all()
+
+
+def test_label_points_are_used_for_arcs():
+    lon, lat = geo.point_of("FR")
+    assert -5 < lon < 8 and 42 < lat < 51  # mainland France, not the Atlantic
+    assert geo.point_of("CA-QC") == geo.point_of("CA")
+
+
+def test_country_frame_metrics(demo):
+    a = demo.assessment(as_of=TODAY)
+    frame = geo.country_frame(a)
+    us = frame.set_index("code").loc["US"]
+    assert us["subjects"] > 10 and us["transfers"] > 0
+    assert us["status"] in geo.STATUS_ORDER
+    assert frame.crs.to_epsg() == 4326
+    one = geo.country_frame(a, geo.Filters(subject="client:fennwerk"))
+    assert len(one) < len(frame) and one["subjects"].max() == 1
+
+
+def test_flow_frame_lines(demo):
+    a = demo.assessment(as_of=TODAY)
+    flows = geo.flow_frame(a)
+    assert (flows.geometry.geom_type == "LineString").all()
+    assert set(flows["basis"]) <= set(geo.STATUS_ORDER)
+    worst = geo.flow_frame(a, by_basis=False)
+    assert len(worst) <= len(flows)
+    assert not worst.duplicated(["origin", "destination"]).any()
+    stored = geo.flow_frame(a, geo.Filters(kinds=("stored",)))
+    assert stored["kinds"].eq("stored").all()
+
+
+def test_legend_lists_every_status():
+    assert list(geo.legend()["status"]) == list(geo.STATUS_ORDER)
