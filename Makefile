@@ -17,7 +17,13 @@ demo: $(BIN)/.installed  ## the app on the demo organisation: http://127.0.0.1:8
 where: $(BIN)/.installed  ## the same answer in the terminal: where each client's data lives
 	$(BIN)/residency where
 
-test: $(BIN)/.installed  ## lint, then the whole test suite
+# The browser test drives Debian's Chromium (never a downloaded browser build).
+/usr/bin/chromium:
+	@echo "Installing Debian's chromium for the browser test (needs root and apt-get)..."
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+test: $(BIN)/.installed /usr/bin/chromium  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -145,3 +145,27 @@ def test_pages_hold_no_data_logic():
     for path in (ROOT / "app_pages").glob("*.py"):
         text = path.read_text()
         assert "import networkx" not in text and "sqlmodel" not in text, path
+
+
+def test_upload_a_bad_inventory_lists_every_problem_and_keeps_the_demo(at):
+    at = _page(at, "app_pages/inventory.py")
+    bad = (ROOT / "tests" / "data" / "passing_small.yaml").read_text()
+    bad = bad.replace("country: IN", "country: XX").replace("us-east-1", "us-east-9")
+    at.file_uploader(key="upload").set_value(("bad.yaml", bad.encode(), "application/yaml")).run()
+    assert not at.exception
+    assert "3 problems" in at.error[0].value
+    problems = at.dataframe[0].value
+    assert list(problems.columns) == ["file", "line or row", "field", "problem"]
+    assert "staff[s-001].country" in set(problems["field"])
+    assert "uploaded_inventory" not in at.session_state  # nothing kept from a failed upload
+    assert "Quillmoor" in at.sidebar.markdown[0].value
+
+
+def test_upload_a_good_inventory(at):
+    at = _page(at, "app_pages/inventory.py")
+    good = (ROOT / "tests" / "data" / "passing_small.yaml").read_bytes()
+    at.file_uploader(key="upload").set_value(("small.yaml", good, "application/yaml")).run()
+    assert not at.exception
+    assert "is valid" in at.success[0].value
+    at.switch_page("app_pages/map.py").run()
+    assert "Tiny Agency" in at.sidebar.markdown[0].value
