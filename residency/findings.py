@@ -169,8 +169,9 @@ def _transfer_finding(ctx: Context, rule: str, subject: str, ts: list[Transfer])
         note = ts[0].deciding.note or ""
         text = (
             f"{head}: data reaches {', '.join(countries)} with no transfer basis recorded: "
-            f"{_who(ts)}. Record or sign an accepted safeguard ({note.rstrip('.')}), or rely on a "
-            "derogation only for occasional transfers."
+            f"{_who(ts)}. Record or sign an accepted safeguard ({note.rstrip('.')}), or check "
+            "whether an exception in the origin's law covers the transfer (the regime's notes "
+            "in data/jurisdictions list them)."
         )
         title = "Transfer with no legal basis"
     elif rule == "transfer.safeguard_not_accepted":
