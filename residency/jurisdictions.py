@@ -200,6 +200,18 @@ class AiTrainingPosition(Fact):
     summary: Text
 
 
+class Principle(_Strict):
+    """A rule applied before any regime's (e.g. own staff abroad), with its sources."""
+
+    summary: Text
+    applies_when: Text
+    sources: list[Source] = Field(min_length=1)
+    as_of: date
+    retrieved: date
+    confidence: Confidence
+    note: Text | None = None
+
+
 class Instrument(_Strict):
     """A certification or safeguard, with the names people write in inventories."""
 
@@ -224,8 +236,15 @@ def _key(name: str) -> str:
 class LegalData:
     """All regimes and instruments, indexed for the rule engine."""
 
-    def __init__(self, regimes: list[Regime], instruments: list[Instrument], digest: str) -> None:
+    def __init__(
+        self,
+        regimes: list[Regime],
+        instruments: list[Instrument],
+        digest: str,
+        principles: dict[str, Principle] | None = None,
+    ) -> None:
         self.regimes = sorted(regimes, key=lambda r: r.id)
+        self.principles = principles or {}
         self.instruments = instruments
         self.content_hash = digest
         self._names = {_key(alias): i.name for i in instruments for alias in [i.name, *i.aliases]}
@@ -299,7 +318,13 @@ def legal_data() -> LegalData:
         regimes.append(_parse(text, name, Regime))
     for name, text in _yaml_files("instruments"):
         digest.update(name.encode() + b"\0" + text.encode())
-    data = LegalData(regimes, _instruments(), "sha256:" + digest.hexdigest())
+    text = (data_root() / "jurisdictions" / "principles.yaml").read_text(encoding="utf-8")
+    digest.update(b"principles.yaml\0" + text.encode())
+    principles = {
+        key: _parse_obj(value, "principles.yaml", Principle)
+        for key, value in safe_load(text).items()
+    }
+    data = LegalData(regimes, _instruments(), "sha256:" + digest.hexdigest(), principles)
     _check(data)
     return data
 

@@ -261,15 +261,7 @@ def judge(
 ) -> Judgement:
     """Answer the basis for one location under one regime, in the documented order."""
     if recipient.own_staff and loc.kind == "accessed":
-        return Judgement(
-            regime.id,
-            "own_staff",
-            note=(
-                "access by the organisation's own employee abroad is not a transfer (EDPB "
-                "Guidelines 05/2021; ICO); the local law of the country where they work still "
-                "applies to that access"
-            ),
-        )
+        return _own_staff(ctx, regime)
     free = _free_flow(regime, loc)
     if free is not None:
         return free
@@ -287,6 +279,15 @@ def judge(
         # An adequacy whose scope needs review still loses to a safeguard that settles it.
         judgement = _safeguard(ctx, regime, recipient) or judgement
     return _apply_triggers(regime, loc, judgement) or _fallback(regime, recipient, ctx.as_of)
+
+
+def _own_staff(ctx: Context, regime: Regime) -> Judgement:
+    principle = ctx.data.principles["own_staff"]
+    sources = tuple(
+        SourceRef("principles", s.id, s.title, s.citation, s.url, None, principle.confidence)
+        for s in principle.sources
+    )
+    return Judgement(regime.id, "own_staff", sources=sources, note=principle.summary)
 
 
 def _free_flow(regime: Regime, loc: Location) -> Judgement | None:

@@ -96,3 +96,9 @@ def test_instrument_names_and_aliases_are_unique():
         for name in [inst.name, *inst.aliases]:
             key = "".join(ch for ch in name.lower() if ch.isalnum())
             assert seen.setdefault(key, inst.name) == inst.name, name
+
+
+def test_principles_are_sourced_and_dated():
+    own = legal_data().principles["own_staff"]
+    assert own.sources and all(s.url or s.citation for s in own.sources)
+    assert own.retrieved >= own.as_of

@@ -418,3 +418,10 @@ def test_demo_finding_and_transfer_ids_are_unique(demo):
     assessment = demo.assessment(as_of=TODAY)
     assert len({f.id for f in assessment.findings}) == len(assessment.findings)
     assert len({t.id for t in assessment.transfers}) == len(assessment.transfers)
+
+
+def test_own_staff_cites_the_principle():
+    (t,) = transfers_for(scenario("DE", "IN", kind="accessed"), as_of=TODAY, kind="accessed")
+    assert t.basis == "own_staff"
+    assert any(s.id == "edpb-05-2021" for s in t.sources)
+    assert "not a transfer" in " ".join(t.notes)
