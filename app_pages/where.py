@@ -19,23 +19,22 @@ st.markdown(
     f"{len(result.countries)} countries: {', '.join(result.countries)}"
 )
 
-if not subject.startswith("system:"):
-    assessment = m.assessment(as_of=as_of)
+assessment = m.assessment(as_of=as_of)
+if subject.startswith("system:"):
+    chosen = geo.Filters(system=result.label)  # every subject's data in this system
+else:
     chosen = geo.Filters(subject=subject)
-    st.pydeck_chart(
-        ui.deck(
-            geo.country_frame(assessment, chosen),
-            geo.flow_frame(assessment, chosen, by_basis=False),
-            height=420,
-        ),
+st.pydeck_chart(
+    ui.deck(
+        geo.country_frame(assessment, chosen),
+        geo.flow_frame(assessment, chosen, by_basis=False),
         height=420,
-    )
-    ui.legend()
+    ),
+    height=420,
+)
+ui.legend()
 
-frame = result.to_frame()
-frame["evidence"] = [
-    m.path_text(loc.path) for loc in sorted(result.locations, key=lambda x: (x.country, x.kind))
-]
+frame = result.to_frame(graph=m.graph)
 st.dataframe(frame.drop(columns=["path", "subject"]), hide_index=True, use_container_width=True)
 st.caption(
     "Evidence: the walk through the graph from the subject to the place, with each "

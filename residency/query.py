@@ -97,9 +97,12 @@ class WhereResult:
         """Return the locations of one kind (``stored``, ``processed``, ...)."""
         return [loc for loc in self.locations if loc.kind == kind]
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return one row per location, sorted by country, kind and system."""
-        return _frame(self.locations)
+    def to_frame(self, *, graph: nx.DiGraph | None = None) -> pd.DataFrame:
+        """Return one row per location, sorted by country, kind and system.
+
+        With the ``graph``, an ``evidence`` column renders each path with its edge kinds.
+        """
+        return _frame(self.locations, graph)
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{self.label}</b> ({self.subject}), origin {self.origin}</p>"
@@ -124,9 +127,9 @@ class CountryResult:
         """Return the data categories that reach the country."""
         return sorted({c for loc in self.locations for c in loc.data})
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return one row per location in the country."""
-        return _frame(self.locations)
+    def to_frame(self, *, graph: nx.DiGraph | None = None) -> pd.DataFrame:
+        """Return one row per location in the country (``graph``: add an evidence column)."""
+        return _frame(self.locations, graph)
 
     def _repr_html_(self) -> str:
         head = (
@@ -136,9 +139,12 @@ class CountryResult:
         return head + self.to_frame().to_html(index=False)
 
 
-def _frame(locations: list[Location]) -> pd.DataFrame:
-    rows = [loc.as_row() for loc in sorted(locations, key=_sort_key)]
-    return pd.DataFrame(rows, columns=COLUMNS)
+def _frame(locations: list[Location], graph: nx.DiGraph | None = None) -> pd.DataFrame:
+    ordered = sorted(locations, key=_sort_key)
+    frame = pd.DataFrame([loc.as_row() for loc in ordered], columns=COLUMNS)
+    if graph is not None:
+        frame["evidence"] = [path_text(graph, loc.path) for loc in ordered]
+    return frame
 
 
 def _sort_key(loc: Location) -> tuple[str, ...]:

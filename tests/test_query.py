@@ -89,3 +89,11 @@ def test_frames_are_sorted_and_typed(small):
 def test_locations_table_covers_every_subject(small):
     frame = small.locations()
     assert {"client:acme", "client:globex", "staff:s-001"} <= set(frame["subject"])
+
+
+def test_frame_evidence_lines_up_with_rows(small):
+    frame = small.where("client:acme").to_frame(graph=small.graph)
+    for path, evidence in zip(frame["path"], frame["evidence"], strict=True):
+        nodes = path.split(" -> ")
+        assert evidence.startswith(nodes[0]) and evidence.endswith(nodes[-1])
+        assert all(n in evidence for n in nodes)
