@@ -19,9 +19,9 @@ else:
         until=("until", "max"),
         ongoing=("ongoing", "any"),
     )
-    st.dataframe(summary.reset_index(), hide_index=True, use_container_width=True)
+    st.dataframe(summary.reset_index(), hide_index=True, width="stretch")
     with st.expander("Every subject and system"):
-        st.dataframe(exposure, hide_index=True, use_container_width=True)
+        st.dataframe(exposure, hide_index=True, width="stretch")
 
 st.subheader("What if...")
 systems = m.subjects("system")
@@ -51,6 +51,6 @@ if changes:
         cols[0].metric("Findings that disappear", gone)
         cols[1].metric("Findings that appear", new)
         cols[2].metric("Findings that remain", len(result.remaining))
-        st.dataframe(result.to_frame(), hide_index=True, use_container_width=True)
+        st.dataframe(result.to_frame(), hide_index=True, width="stretch")
 else:
     st.caption("Choose a change above to see what disappears, appears and remains.")

@@ -25,7 +25,7 @@ if upload is not None:
                 for p in exc.problems
             ],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
     else:
         st.session_state[ui.UPLOAD_KEY] = (upload.name, content)

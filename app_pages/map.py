@@ -38,4 +38,4 @@ st.caption(
 )
 
 st.subheader("Countries")
-st.dataframe(countries.drop(columns="geometry"), hide_index=True, use_container_width=True)
+st.dataframe(countries.drop(columns="geometry"), hide_index=True, width="stretch")

@@ -16,7 +16,7 @@ shown = frame[frame["basis"].isin(chosen)]
 if subject != "(all)":
     shown = shown[shown["subject"] == subject]
 st.caption(f"{len(shown)} of {len(frame)} transfers as of {as_of}")
-st.dataframe(shown, hide_index=True, use_container_width=True)
+st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button(
     "Download the transfers register (CSV)",
     transfers_csv(m.export(as_of=as_of)).encode("utf-8"),

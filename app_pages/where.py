@@ -35,7 +35,7 @@ st.pydeck_chart(
 ui.legend()
 
 frame = result.to_frame(graph=m.graph)
-st.dataframe(frame.drop(columns=["path", "subject"]), hide_index=True, use_container_width=True)
+st.dataframe(frame.drop(columns=["path", "subject"]), hide_index=True, width="stretch")
 st.caption(
     "Evidence: the walk through the graph from the subject to the place, with each "
     "edge's kind. Every edge comes from an inventory line (docs/architecture.md)."
