@@ -23,10 +23,10 @@ class InventoryProblem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        what = "row" if self.file.endswith(".csv") else "line"
-        place = where if self.line is None else f"{self.file} {what} {self.line}"
-        return f"{place}: {self.field}: {self.message}"
+        if self.line is None:
+            return f"{self.file}: {self.field}: {self.message}"
+        unit = "row" if self.file.endswith(".csv") else "line"
+        return f"{self.file} {unit} {self.line}: {self.field}: {self.message}"
 
 
 class InventoryError(ResidencyError, ValueError):

@@ -396,7 +396,7 @@ def regime_problems(r: Regime, data: LegalData) -> list[str]:
 def check_regime_file(path: str) -> list[str]:
     """Check one regime file against the format and the shipped instruments (for curators).
 
-    >>> check_regime_file("data/jurisdictions/regimes/EU-GDPR.yaml")  # doctest: +SKIP
+    >>> check_regime_file(str(data_root() / "jurisdictions" / "regimes" / "EU-GDPR.yaml"))
     []
     """
     from pathlib import Path
