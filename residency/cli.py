@@ -651,7 +651,7 @@ def app_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8501,
 ) -> None:
     """Start the Streamlit app (world map, findings, what-if) on http://127.0.0.1:PORT."""
-    import subprocess
+    import os
 
     folder = app_folder()
     command = [
@@ -670,10 +670,10 @@ def app_command(
         "false",
     ]
     _err(f"residency app on http://127.0.0.1:{port} (Ctrl+C to stop)")
-    try:
-        raise typer.Exit(subprocess.call(command, cwd=folder))  # config: .streamlit/ here
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    os.chdir(folder)  # Streamlit reads .streamlit/config.toml from the working directory
+    # Become the Streamlit server (no child process): signals such as Ctrl+C or a
+    # supervisor's SIGTERM reach the server itself.
+    os.execv(sys.executable, command)
 
 
 def app_folder() -> Path:

@@ -65,9 +65,11 @@ def build_graph(inventory: Inventory) -> nx.DiGraph:
     """Build the organisation graph: who and what is where, and how data flows.
 
     The graph is a ``networkx.DiGraph``; each node and edge carries a ``kind``.
-    Its ``graph`` attributes hold the organisation's name and inventory hash.
+    Its ``graph`` attributes hold the organisation's name and country.
     """
-    G = nx.DiGraph(name=inventory.organisation.name, inventory_hash=inventory.content_hash())
+    # The content hash is left to DataMap/export: hashing a 100,000-staff inventory costs
+    # seconds, and the graph does not need it.
+    G = nx.DiGraph(name=inventory.organisation.name, country=inventory.organisation.country)
     builder = _Builder(G, inventory)
     with bulk():
         builder.organisation()

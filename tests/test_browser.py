@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -49,6 +50,7 @@ def server(tmp_path_factory):
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -64,7 +66,7 @@ def server(tmp_path_factory):
             pytest.fail("streamlit did not start within 60 s")
         yield url
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and anything it started
         proc.wait(timeout=20)
         log.close()
 

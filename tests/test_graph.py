@@ -59,9 +59,9 @@ def test_subprocessors_inherit_the_system_safeguards(small):
     assert small.graph.nodes["subprocessor:slack:0"]["safeguards"] == ["EU SCC 2021"]
 
 
-def test_graph_records_name_and_hash(small):
+def test_graph_records_the_organisation(small):
     assert small.graph.graph["name"] == "Tiny Agency"
-    assert small.graph.graph["inventory_hash"] == small.inventory.content_hash()
+    assert small.graph.graph["country"] == "GB"
 
 
 def test_rebuilding_gives_the_same_graph(small):
