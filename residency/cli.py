@@ -101,6 +101,12 @@ def _map(inventory: Path | None, stored: str | None, db: str | None) -> DataMap:
     return load(inventory)
 
 
+def _footer(console: Console, text: str = "") -> None:
+    """Close a table with a dim hint, the legal data's date and the not-legal-advice note."""
+    parts = [text, f"Legal data as of {legal_data().as_of}.", "Not legal advice."]
+    console.print(" ".join(p for p in parts if p), style="dim", highlight=False)
+
+
 def _print_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
 
@@ -311,11 +317,7 @@ def transfers(
             " | ".join(t.notes),
         )
     console.print(table)
-    console.print(
-        f"Sources per transfer: --json. Legal data as of {legal_data().as_of}. Not legal advice.",
-        style="dim",
-        highlight=False,
-    )
+    _footer(console, "Sources per transfer: --json.")
 
 
 @app.command()
@@ -351,12 +353,7 @@ def findings(
     for f in found:
         table.add_row(f.severity, f.rule, f.subject, " ".join(f.countries), f.explanation)
     console.print(table)
-    console.print(
-        f"Evidence paths and sources: --json or residency export. Legal data as of "
-        f"{legal_data().as_of}. Not legal advice.",
-        style="dim",
-        highlight=False,
-    )
+    _footer(console, "Evidence paths and sources: --json or residency export.")
 
 
 @app.command()
@@ -414,11 +411,7 @@ def ai(
             ", ".join(sorted({c for x in exposures for c in x.data})),
         )
     console.print(table)
-    console.print(
-        "Findings on this: residency findings (ai.* rules). Details: --json. Not legal advice.",
-        style="dim",
-        highlight=False,
-    )
+    _footer(console, "Findings on this: residency findings (ai.* rules). Details: --json.")
 
 
 @app.command()
@@ -483,11 +476,10 @@ def whatif(
     for d in [*result.findings, *result.ai_training]:
         table.add_row(d.area, d.change, d.subject, d.rule, d.before, d.after)
     console.print(table)
-    console.print(
+    _footer(
+        console,
         f"{len(result.remaining)} findings remain. Transfers and locations: --json. "
-        "Nothing was saved. Not legal advice.",
-        style="dim",
-        highlight=False,
+        "Nothing was saved.",
     )
 
 
@@ -607,7 +599,7 @@ def jurisdictions(
         f"them get needs_review): {' '.join(missing) or 'none'}",
         highlight=False,
     )
-    console.print(f"Legal data as of {data.as_of}. Not legal advice.", style="dim", highlight=False)
+    _footer(console)
 
 
 @app.command("import")

@@ -129,15 +129,21 @@ def _evidence(G: nx.DiGraph, locations: Iterable[Location]) -> tuple[str, ...]:
     return tuple(sorted({path_text(G, loc.path) for loc in locations}))
 
 
+def _some(items: set[str], limit: int) -> str:
+    """List up to ``limit`` items, sorted, and say how many more there are."""
+    seen = sorted(items)
+    more = f" and {len(seen) - limit} more" if len(seen) > limit else ""
+    return "; ".join(seen[:limit]) + more
+
+
 def _who(transfers: Iterable[Transfer]) -> str:
-    seen = sorted(
+    return _some(
         {
             f"{t.location.recipient} in {t.location.country} via {t.location.system}"
             for t in transfers
-        }
+        },
+        4,
     )
-    more = f" and {len(seen) - 4} more" if len(seen) > 4 else ""
-    return "; ".join(seen[:4]) + more
 
 
 def _transfer_findings(ctx: Context, transfers: list[Transfer]) -> list[Finding]:
@@ -284,11 +290,9 @@ def _contract(ctx: Context, result: WhereResult) -> list[Finding]:
 
 
 def _locations_who(locations: list[Location]) -> str:
-    seen = sorted(
-        {f"{loc.recipient} ({loc.kind}, {loc.country}) via {loc.system}" for loc in locations}
+    return _some(
+        {f"{loc.recipient} ({loc.kind}, {loc.country}) via {loc.system}" for loc in locations}, 5
     )
-    more = f" and {len(seen) - 5} more" if len(seen) > 5 else ""
-    return "; ".join(seen[:5]) + more
 
 
 def _concern(ctx: Context, result: WhereResult) -> list[Finding]:
