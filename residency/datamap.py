@@ -179,7 +179,14 @@ class DataMap:
         )
 
 
-class TransferList(UserList):  # type: ignore[type-arg]
+class _FrameList(UserList):  # type: ignore[type-arg]
+    """A list of results that renders as its ``to_frame()`` table in Jupyter."""
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)  # type: ignore[attr-defined]
+
+
+class TransferList(_FrameList):
     """Transfers with their bases; ``.to_frame()`` gives a sortable table."""
 
     def to_frame(self) -> pd.DataFrame:
@@ -189,11 +196,14 @@ class TransferList(UserList):  # type: ignore[type-arg]
         rows = register_rows([t.as_dict() for t in self.data])
         return pd.DataFrame(rows, columns=REGISTER_COLUMNS)
 
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False)
+    def to_csv(self) -> str:
+        """Return the transfers register as CSV, safe to open in a spreadsheet."""
+        from residency.export import transfers_csv
+
+        return transfers_csv({"transfers": [t.as_dict() for t in self.data]})
 
 
-class FindingList(UserList):  # type: ignore[type-arg]
+class FindingList(_FrameList):
     """Findings, most severe first; ``.to_frame()`` gives a table."""
 
     data: list[Finding]
@@ -222,11 +232,8 @@ class FindingList(UserList):  # type: ignore[type-arg]
         ]
         return pd.DataFrame(rows, columns=columns)
 
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False)
 
-
-class ExposureList(UserList):  # type: ignore[type-arg]
+class ExposureList(_FrameList):
     """AI-training exposures; ``.to_frame()`` gives one row per subject and system."""
 
     def to_frame(self) -> pd.DataFrame:
@@ -259,9 +266,6 @@ class ExposureList(UserList):  # type: ignore[type-arg]
             "path",
         ]
         return pd.DataFrame(rows, columns=columns)
-
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False)
 
 
 def parse_as_of(value: date | str | None) -> date:

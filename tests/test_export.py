@@ -105,3 +105,10 @@ def test_export_document_conveniences(demo):
     assert len(frame) == len(document["transfers"])
     assert list(frame.columns[:4]) == ["id", "subject", "origin", "destination"]
     assert document.to_json().startswith("{\n")
+
+
+def test_transfer_list_csv_is_the_export_register(demo):
+    assert demo.transfers(as_of="2026-11-26").to_csv() == transfers_csv(
+        demo.export(as_of="2026-11-26")
+    )
+    assert "<table" in demo.transfers(as_of="2026-11-26")._repr_html_()
