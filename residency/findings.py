@@ -54,11 +54,17 @@ class Finding:
     sources: tuple[SourceRef, ...] = ()
     transfers: tuple[str, ...] = ()
     legal_rule: str = ""
+    system: str = ""  # for findings about one system (AI training): its id
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Return what identifies the finding across runs and scenarios (not its countries)."""
+        return (self.rule, self.subject, self.legal_rule, self.system)
 
     @property
     def id(self) -> str:
-        """Return a stable id derived from the rule, subject, countries and legal rule."""
-        key = "|".join([self.rule, self.legal_rule, self.subject, *self.countries])
+        """Return a stable id derived from the rule, subject, legal rule, system, countries."""
+        key = "|".join([self.rule, self.legal_rule, self.system, self.subject, *self.countries])
         return "f-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,6 +74,7 @@ class Finding:
             "severity": self.severity,
             "rule": self.rule,
             "legal_rule": self.legal_rule or None,
+            "system": self.system or None,
             "subject": self.subject,
             "countries": list(self.countries),
             "title": self.title,
@@ -109,9 +116,7 @@ def assess_all(
             found += _localisation(ctx, result)
             found += _contract(ctx, result)
             found += _concern(ctx, result)
-    found.sort(
-        key=lambda f: (SEVERITIES.index(f.severity), f.rule, f.subject, f.legal_rule, f.countries)
-    )
+    found.sort(key=lambda f: (SEVERITIES.index(f.severity), *f.key, f.countries))
     transfers.sort(
         key=lambda t: (
             t.location.subject,
@@ -362,11 +367,9 @@ def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
             group[0].position or "no regulator position on AI training is recorded for this origin"
         )
         text = f"{head}: {' '.join(parts)} What the origin's regime requires: {position}"
-        sources = tuple(
-            dict.fromkeys(
-                _ref(r, p) for r in ctx.data.regimes_for(group[0].origin) for p in r.ai_training
-            )
-        )
+        positions = [(r, p) for r in ctx.data.regimes_for(group[0].origin) for p in r.ai_training]
+        sources = tuple(dict.fromkeys(_ref(r, p) for r, p in positions))
+        applied = [f"{r.id}:{p.id}" for r, p in positions if p.requires == group[0].requirement]
         title = {
             "ai.default_training": "{} trains AI models on the data by default",
             "ai.training_review": "{} trains AI models on the data: basis to document",
@@ -383,7 +386,8 @@ def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
                 text,
                 evidence,
                 sources,
-                legal_rule=",".join(sorted({e.system_id for e in group})),
+                legal_rule=applied[0] if applied else "",
+                system=group[0].system_id,
             )
         )
     return found

@@ -393,8 +393,8 @@ def compare(before: Any, after: Any, changes: list[str], as_of: date) -> WhatIfR
     )
     result.findings = _diff_keyed(
         "finding",
-        {(f.rule, f.subject, f.legal_rule): f for f in before.findings},
-        {(f.rule, f.subject, f.legal_rule): f for f in after.findings},
+        {f.key: f for f in before.findings},
+        {f.key: f for f in after.findings},
         lambda f: (f.subject, f.rule),
         lambda f: f"{f.severity}: {f.title} ({' '.join(f.countries)})",
         same=lambda a, b: a.countries == b.countries,
@@ -408,11 +408,9 @@ def compare(before: Any, after: Any, changes: list[str], as_of: date) -> WhatIfR
             f"{e.system}: {e.start or 'unrecorded'} to {e.until if not e.ongoing else 'ongoing'}"
         ),
     )
-    after_keys = {(f.rule, f.subject, f.legal_rule) for f in after.findings}
+    after_keys = {f.key for f in after.findings}
     result.remaining = sorted(
-        f"{f.rule} {f.subject}"
-        for f in before.findings
-        if (f.rule, f.subject, f.legal_rule) in after_keys
+        f"{f.rule} {f.subject}" for f in before.findings if f.key in after_keys
     )
     return result
 
