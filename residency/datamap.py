@@ -29,6 +29,8 @@ from residency.model import Inventory
 from residency.places import country_of
 from residency.whatif import WhatIfResult
 
+MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
+
 
 @dataclass
 class DataMap:
@@ -82,6 +84,8 @@ class DataMap:
         day = parse_as_of(as_of)
         key = (day, subject)
         if key not in self._assessments:
+            if len(self._assessments) >= MAX_ASSESSMENTS:  # an app user browsing dates
+                self._assessments.pop(next(iter(self._assessments)))
             if subject is not None:
                 self.where(subject)  # a clear error for an unknown subject
             self._assessments[key] = assess_all(self.graph, as_of=day, subject=subject)

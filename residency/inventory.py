@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -649,22 +650,21 @@ def read_upload(filename: str, content: bytes) -> Inventory:
             raise InventoryError(
                 [InventoryProblem(name, None, "inventory.yaml", "the zip holds no inventory.yaml")]
             )
+        # Name the upload, not the temporary folder, in everything the user sees.
+        folder = f"{found[0].parent}{os.sep}"
         try:
             inventory = read_inventory(found[0].parent)
         except InventoryError as exc:
             raise InventoryError(
                 [
                     InventoryProblem(
-                        f"{name}:{Path(p.file).relative_to(tmp)}", p.line, p.field, p.message
+                        p.file.replace(folder, f"{name}:", 1), p.line, p.field, p.message
                     )
                     for p in exc.problems
                 ]
             ) from None
-    # Name the upload, not the temporary folder, in what the user sees later.
     for key, origin in list(inventory.origins.items()):
-        inventory.origins[key] = f"{name}:{Path(origin.split(' ')[0]).name} " + " ".join(
-            origin.split(" ")[1:]
-        )
+        inventory.origins[key] = origin.replace(folder, f"{name}:", 1)
     return inventory
 
 

@@ -377,9 +377,7 @@ def what_lives_in(G: nx.DiGraph, code: str) -> CountryResult:
 
     A country includes its subdivisions: ``CA`` includes ``CA-QC``.
     """
-    from residency.places import place_problem
-
-    problem = place_problem(code)
+    problem = places.place_problem(code)
     if problem:
         raise UnknownSubjectError(problem)
     locations = [
