@@ -67,11 +67,19 @@ def _countries_json() -> dict[str, Any]:
     return json.loads(data_file("jurisdictions", "countries.geojson").read_text(encoding="utf-8"))
 
 
-def countries() -> gpd.GeoDataFrame:
-    """Return the shipped country polygons: ``code``, ``name``, label point, geometry."""
+@cache
+def _world() -> gpd.GeoDataFrame:
     raw = _countries_json()
     rows = [{**f["properties"], "geometry": shape(f["geometry"])} for f in raw["features"]]
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def countries() -> gpd.GeoDataFrame:
+    """Return the shipped country polygons: ``code``, ``name``, label point, geometry.
+
+    Parsed once per process; each call returns a copy, so callers may change it.
+    """
+    return _world().copy()
 
 
 @cache
@@ -143,7 +151,7 @@ def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd
     finding_counts: Counter[str] = Counter(
         places.country_of(c) for f in assessment.findings if f.subject in shown for c in f.countries
     )
-    world = countries().set_index("code")
+    world = _world().set_index("code")  # read-only use: no copy needed
     rows = []
     for code, row in sorted(by_country.items()):
         if code not in world.index:
