@@ -16,7 +16,6 @@ import streamlit as st
 import residency
 from residency import geo
 from residency.datamap import DataMap
-from residency.export import to_json
 from residency.inventory import read_upload
 from residency.jurisdictions import legal_data
 
@@ -196,8 +195,3 @@ def legend() -> None:
         for row in geo.legend().itertuples()
     )
     st.markdown(f"<div style='font-size:.85em'>{chips}</div>", unsafe_allow_html=True)
-
-
-def download_json(document: dict[str, Any]) -> bytes:
-    """Return the export as UTF-8 bytes for a download button."""
-    return to_json(document).encode("utf-8")

@@ -49,7 +49,7 @@ document = m.export(as_of=as_of)
 cols = st.columns(2)
 cols[0].download_button(
     "JSON export (schema residency-export/1)",
-    ui.download_json(document),
+    document.to_json().encode("utf-8"),
     file_name="residency-export.json",
     mime="application/json",
     key="export-json",
