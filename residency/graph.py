@@ -13,14 +13,20 @@ every answer traces back to the inventory. docs/architecture.md lists them all.
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
 from residency import places
 from residency._perf import bulk
-from residency.model import AiTraining, Client, Inventory, Staff, System
+from residency.model import AiTraining, Client, Hosting, Inventory, Staff, Subprocessor, System
+
+T = TypeVar("T")
 
 ORGANISATION = "organisation"
 
@@ -83,6 +89,50 @@ def build_graph(inventory: Inventory) -> nx.DiGraph:
             builder.staff(person, client_systems)
         builder.flush()
     return G
+
+
+def name_key(name: str) -> str:
+    """Return the key a name is known by in node ids: lower case, words joined by ``-``.
+
+    >>> name_key("Amazon Web Services, Inc.")
+    'amazon-web-services-inc'
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    if slug:
+        return slug
+    return "x" + hashlib.sha256(name.strip().casefold().encode()).hexdigest()[:10]
+
+
+def hosting_key(host: Hosting) -> str:
+    """Return a hosting location's natural key: provider/region, or country (and city).
+
+    >>> hosting_key(Hosting(provider="aws", region="eu-central-1", country="DE"))
+    'aws/eu-central-1'
+    >>> hosting_key(Hosting(country="US", city="Ashburn"))
+    'US/ashburn'
+    """
+    if host.region:
+        return f"{host.provider or 'region'}/{host.region}"
+    key = host.country or "unknown"
+    if host.city:
+        key += "/" + name_key(host.city)
+    if host.provider:
+        key += "@" + name_key(host.provider)
+    return key
+
+
+def _by_key(items: list[T], key: Callable[[T], str]) -> dict[str, list[T]]:
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
+
+
+def _joined(values: Iterable[str | None]) -> str | None:
+    """Join the distinct values (sorted, so order in the inventory does not matter)."""
+    found = sorted({v for v in values if v})
+    return "; ".join(found) if found else None
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -182,50 +232,61 @@ class _Builder:
             "systems.vendor_country",
             origin,
         )
-        for i, host in enumerate(system.hosting):
-            hnode = f"hosting:{system.id}:{i}"
-            label = ", ".join(
-                x for x in (host.region, host.city, places.place_name(host.country or "")) if x
-            )
-            self.G.add_node(
-                hnode,
-                kind="hosting",
-                label=label,
-                provider=host.provider,
-                region=host.region,
-                city=host.city,
-                country=host.country,
-                purpose=host.purpose,
-                source=host.source,
-            )
-            self.edge(node, hnode, "stored_in", f"systems.hosting[{i}]", origin)
-            self.edge(
-                hnode, self.place(host.country or ""), "located_in", f"systems.hosting[{i}]", origin
-            )
-        for i, sub in enumerate(system.subprocessors):
-            snode = f"subprocessor:{system.id}:{i}"
-            self.G.add_node(
-                snode,
-                kind="subprocessor",
-                label=sub.name,
-                purpose=sub.purpose,
-                countries=list(sub.countries),
-                certifications=list(sub.certifications),
-                safeguards=_unique([*sub.safeguards, *system.safeguards]),
-                source=sub.source,
-                as_of=sub.as_of,
-            )
-            self.edge(node, snode, "processed_by", f"systems.subprocessors[{i}]", origin)
-            for code in _unique(sub.countries):
-                self.edge(
-                    snode,
-                    self.place(code),
-                    "located_in",
-                    f"systems.subprocessors[{i}].countries",
-                    origin,
-                )
+        for key, rows in _by_key(system.hosting, hosting_key).items():
+            self.hosting(system, node, key, rows, origin)
+        for key, subs in _by_key(system.subprocessors, lambda s: name_key(s.name)).items():
+            self.subprocessor(system, node, key, subs, origin)
         if system.ai_training is not None:
             self.training(system, node, origin)
+
+    def hosting(
+        self, system: System, node: str, key: str, rows: list[Hosting], origin: str | None
+    ) -> None:
+        """One node per hosting location: rows naming the same place are one location."""
+        host = rows[0]
+        hnode = f"hosting:{system.id}:{key}"
+        label = ", ".join(
+            x for x in (host.region, host.city, places.place_name(host.country or "")) if x
+        )
+        self.G.add_node(
+            hnode,
+            kind="hosting",
+            label=label,
+            provider=host.provider,
+            region=host.region,
+            city=host.city,
+            country=host.country,
+            purpose=_joined(r.purpose for r in rows),
+            source=_joined(r.source for r in rows),
+        )
+        self.edge(node, hnode, "stored_in", "systems.hosting", origin, key=key)
+        self.edge(hnode, self.place(host.country or ""), "located_in", "systems.hosting", origin)
+
+    def subprocessor(
+        self, system: System, node: str, key: str, subs: list[Subprocessor], origin: str | None
+    ) -> None:
+        """One node per sub-processor name: entries repeating a name are one recipient."""
+        sub = subs[0]
+        snode = f"subprocessor:{system.id}:{key}"
+        countries = _unique([c for s in subs for c in s.countries])
+        self.G.add_node(
+            snode,
+            kind="subprocessor",
+            label=sub.name,
+            purpose=_joined(s.purpose for s in subs),
+            countries=countries,
+            certifications=sorted({c for s in subs for c in s.certifications}),
+            safeguards=_unique(
+                [*sorted({g for s in subs for g in s.safeguards}), *system.safeguards]
+            ),
+            source=_joined(s.source for s in subs),
+            as_of=max((s.as_of for s in subs if s.as_of), default=None),
+        )
+        self.edge(node, snode, "processed_by", "systems.subprocessors", origin, key=key)
+        for code in countries:
+            self.edge(
+                snode, self.place(code), "located_in", "systems.subprocessors.countries", origin
+            )
 
     def training(self, system: System, node: str, origin: str | None) -> None:
         ai = system.ai_training

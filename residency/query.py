@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -33,7 +35,7 @@ KINDS = ("stored", "processed", "accessed", "trained")
 SUBJECT_KINDS = ("client", "staff", "system")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """One place a subject's data reaches, and the graph path that proves it."""
 
@@ -48,6 +50,16 @@ class Location:
     detail: str = ""
     since: date | None = None
     until: date | None = None
+
+    @property
+    def id(self) -> str:
+        """Return a stable id from natural keys: subject, kind, country and the path's nodes.
+
+        Node ids on the path are natural keys too (``subprocessor:slack:amazon-web-services``),
+        so reordering entries in the inventory never changes an id.
+        """
+        key = "|".join((self.subject, self.kind, self.country, *self.path))
+        return "l-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     @property
     def country_name(self) -> str:
@@ -357,13 +369,20 @@ def _staff_detail(G: nx.DiGraph, person: str) -> str:
     return f"{node['type']} of the organisation"
 
 
+# The index lives beside the graph, never inside it: ``G.copy()`` copies ``G.graph``, so an
+# index kept there would make a changed copy answer with the original's locations.
+_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], _Index]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _index(G: nx.DiGraph) -> _Index:
-    # Graphs are built once and not mutated afterwards; what-if scenarios build new ones.
-    index = G.graph.get("_residency_index")
-    if index is None:
-        index = _Index(G)
-        G.graph["_residency_index"] = index
-    return index
+    shape = (G.number_of_nodes(), G.number_of_edges())
+    cached = _INDEXES.get(G)
+    if cached is None or cached[0] != shape:  # a graph edited in place gets a new index
+        cached = (shape, _Index(G))
+        _INDEXES[G] = cached
+    return cached[1]
 
 
 def where_all(G: nx.DiGraph, *, kind: str | None = None) -> dict[str, WhereResult]:

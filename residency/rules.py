@@ -15,7 +15,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -81,7 +80,7 @@ class Judgement:
     unaccepted: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transfer:
     """A location outside the subject's origin jurisdiction, with its legal basis."""
 
@@ -92,10 +91,8 @@ class Transfer:
 
     @property
     def id(self) -> str:
-        """Return a stable id derived from what the transfer is (not from its order)."""
-        loc = self.location
-        key = "|".join([loc.subject, loc.kind, loc.country, loc.system, loc.recipient, *loc.path])
-        return "t-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+        """Return a stable id derived from what the transfer is (its location's natural key)."""
+        return "t-" + self.location.id[2:]
 
     @property
     def deciding(self) -> Judgement:
@@ -176,11 +173,58 @@ class Recipient:
 
 @dataclass
 class Context:
-    """What judging needs besides the location: the graph, legal data and the date."""
+    """What judging needs besides the location: the graph, legal data and the date.
+
+    It also remembers every legal question already answered: a transfer's basis depends
+    only on a small key (origin, kind, destination, recipient and its instruments, and the
+    data categories the origin's rules look at), so each distinct key is judged once.
+    """
 
     G: nx.DiGraph
     data: LegalData = field(default_factory=legal_data)
     as_of: date = field(default_factory=date.today)
+    _recipients: dict[str, Recipient] = field(default_factory=dict, repr=False)
+    _verdicts: dict[tuple[Any, ...], tuple[str, tuple[Judgement, ...]]] = field(
+        default_factory=dict, repr=False
+    )
+    _origins: dict[str, tuple[list[Regime], frozenset[str]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def origin(self, origin: str) -> tuple[list[Regime], frozenset[str]]:
+        """Return the origin's regimes and the data categories any of their rules look at."""
+        found = self._origins.get(origin)
+        if found is None:
+            regimes = self.data.regimes_for(origin)
+            found = (regimes, _categories_judged(regimes))
+            self._origins[origin] = found
+        return found
+
+    def recipient(self, loc: Location) -> Recipient:
+        """Answer who receives the data at ``loc`` (remembered per recipient node)."""
+        hop = loc.path[-2]
+        key = hop if self.G.nodes[hop]["kind"] in ("staff", "subprocessor") else _system_of(loc)
+        found = self._recipients.get(key)
+        if found is None:
+            found = recipient_of(self, loc)
+            self._recipients[key] = found
+        return found
+
+    @property
+    def questions(self) -> int:
+        """Return how many distinct legal questions were judged so far."""
+        return len(self._verdicts)
+
+
+def _categories_judged(regimes: list[Regime]) -> frozenset[str]:
+    found: set[str] = set()
+    for regime in regimes:
+        for fact in regime.adequacy:
+            found.update(fact.review_categories)
+        for trigger in regime.review_triggers:
+            if trigger.categories != "all":
+                found.update(trigger.categories)
+    return frozenset(found)
 
 
 def recipient_of(ctx: Context, loc: Location) -> Recipient:
@@ -232,27 +276,38 @@ def assess(
 def assess_with(ctx: Context, result: WhereResult) -> list[Transfer]:
     """Like :func:`assess`, with a prepared context (reused across subjects)."""
     origin = result.origin
-    regimes = ctx.data.regimes_for(origin)
+    regimes, judged = ctx.origin(origin)
+    verdicts = ctx._verdicts
     transfers = []
     for loc in result.locations:
         if in_origin(origin, loc.country):
             continue
-        judgements = _judge_all(ctx, regimes, origin, loc)
-        basis = max(judgements, key=lambda j: _RANK[j.basis]).basis
-        transfers.append(Transfer(loc, origin, basis, judgements))
+        recipient = ctx.recipient(loc) if regimes else None
+        key = (
+            origin,
+            loc.kind,
+            loc.country,
+            recipient,
+            tuple(c for c in loc.data if c in judged),
+        )
+        verdict = verdicts.get(key)
+        if verdict is None:
+            judgements = _judge_all(ctx, regimes, origin, loc, recipient)
+            verdict = (max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
+            verdicts[key] = verdict
+        transfers.append(Transfer(loc, origin, verdict[0], verdict[1]))
     return transfers
 
 
 def _judge_all(
-    ctx: Context, regimes: list[Regime], origin: str, loc: Location
+    ctx: Context, regimes: list[Regime], origin: str, loc: Location, recipient: Recipient | None
 ) -> tuple[Judgement, ...]:
-    if not regimes:
+    if not regimes or recipient is None:
         return (
             Judgement(
                 "none", "needs_review", missing=f"no regime data for {origin} in data/jurisdictions"
             ),
         )
-    recipient = recipient_of(ctx, loc)
     return tuple(judge(ctx, regime, origin, loc, recipient) for regime in regimes)
 
 

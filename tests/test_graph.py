@@ -19,8 +19,8 @@ def test_node_ids_follow_the_convention(small):
         "system:slack",
         "country:DE",
         "country:CA-QC",
-        "hosting:slack:0",
-        "subprocessor:slack:1",
+        "hosting:slack:aws/us-east-1",
+        "subprocessor:slack:zendesk",
         "vendor:slack",
         "training:slack",
         "entity:Lumen Talent Pvt Ltd",
@@ -56,7 +56,7 @@ def test_explicit_systems_limit_staff_access(small):
 
 
 def test_subprocessors_inherit_the_system_safeguards(small):
-    assert small.graph.nodes["subprocessor:slack:0"]["safeguards"] == ["EU SCC 2021"]
+    assert small.graph.nodes["subprocessor:slack:amazon-web-services"]["safeguards"] == ["EU SCC 2021"]
 
 
 def test_graph_records_the_organisation(small):
