@@ -4,7 +4,6 @@ import streamlit as st
 
 import app_support as ui
 from residency import InventoryError
-from residency.export import transfers_csv
 
 st.title("Inventory & export")
 st.markdown(
@@ -45,19 +44,18 @@ for warning in m.inventory.warnings:
     st.warning(warning)
 
 st.subheader("Export for legal review")
-document = m.export(as_of=as_of)
 cols = st.columns(2)
 cols[0].download_button(
-    "JSON export (schema residency-export/1)",
-    document.to_json().encode("utf-8"),
+    "JSON export (schema residency-export/2)",
+    m.export_text(as_of=as_of).encode("utf-8"),
     file_name="residency-export.json",
     mime="application/json",
     key="export-json",
 )
 cols[1].download_button(
-    "Transfers register (CSV)",
-    transfers_csv(document).encode("utf-8"),
-    file_name="transfers.csv",
+    "Transfer register by route (CSV)",
+    m.export_text(as_of=as_of, fmt="csv").encode("utf-8"),
+    file_name="transfer-routes.csv",
     mime="text/csv",
     key="export-csv",
 )

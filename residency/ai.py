@@ -14,6 +14,7 @@ organisation (``since``), to the opt-out date or the as-of date.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -100,12 +101,28 @@ def exposures(
     G: nx.DiGraph, results: dict[str, WhereResult], data: LegalData, as_of: date
 ) -> list[Exposure]:
     """List every subject's AI-training exposure on the as-of date, sorted."""
+    trained = ((r.subject, r.origin, r.by_kind("trained")) for r in results.values())
+    return exposures_of(G, trained, data, as_of)
+
+
+def exposures_of(
+    G: nx.DiGraph,
+    trained: Iterable[tuple[str, str, list[Location]]],
+    data: LegalData,
+    as_of: date,
+) -> list[Exposure]:
+    """List the exposures of (subject, origin, trained locations) triples, sorted."""
     found = []
-    for result in results.values():
-        regimes = data.regimes_for(result.origin)
-        requirement, position = _requirement(regimes)
-        for loc in result.by_kind("trained"):
-            exposure = _exposure(G, result, loc, as_of, regimes, requirement, position)
+    positions: dict[str, tuple[list[Any], str | None, str | None]] = {}
+    for subject, origin, locations in trained:
+        if not locations:
+            continue
+        if origin not in positions:
+            regimes = data.regimes_for(origin)
+            positions[origin] = (regimes, *_requirement(regimes))
+        regimes, requirement, position = positions[origin]
+        for loc in locations:
+            exposure = _exposure(G, subject, origin, loc, as_of, regimes, requirement, position)
             if exposure is not None:
                 found.append(exposure)
     return sorted(found, key=lambda e: (e.system_id, e.subject))
@@ -123,7 +140,8 @@ def _requirement(regimes: list[Any]) -> tuple[str | None, str | None]:
 
 def _exposure(
     G: nx.DiGraph,
-    result: WhereResult,
+    subject: str,
+    origin: str,
     loc: Location,
     as_of: date,
     regimes: list[Any],
@@ -133,13 +151,13 @@ def _exposure(
     training = G.nodes[loc.path[-2]]
     system_id = loc.path[-3]
     system = G.nodes[system_id]
-    subject_since = G.nodes[result.subject].get("since")
+    subject_since = G.nodes[subject].get("since")
     start = max(filter(None, (loc.since, subject_since)), default=None)
     if start is not None and start > as_of:
         return None
     return Exposure(
-        subject=result.subject,
-        origin=result.origin,
+        subject=subject,
+        origin=origin,
         system_id=system_id.split(":", 1)[1],
         system=loc.system,
         vendor=system["vendor"],

@@ -500,28 +500,48 @@ def export(
     as_of: AsOfOpt = None,
     fmt: Annotated[
         str,
-        typer.Option("--format", help="json (the full export) or csv (the transfers register)."),
+        typer.Option(
+            "--format", help="json (the full export) or csv (the transfer register by route)."
+        ),
     ] = "json",
 ) -> None:
-    """Write the JSON export for legal review (schema residency-export/1), or the CSV register."""
-    from residency.export import to_json, transfers_csv
+    """Write the JSON export for legal review (schema residency-export/2), or the CSV register."""
+    import os
+    import tempfile
 
     if fmt not in ("json", "csv"):
         msg = f"unknown --format {fmt!r}: expected json or csv"
         raise ResidencyError(msg)
     m = _map(inventory, stored, db)
-    document = m.export(as_of=as_of)
-    text = to_json(document) if fmt == "json" else transfers_csv(document)
+    day = parse_as_of(as_of)
+    m.assessment(as_of=day)  # judge before opening the file: an error leaves nothing behind
+    folder = out.resolve().parent
     try:
-        out.write_text(text, encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         msg = f"cannot write {out}: {exc.strerror}"
         raise ResidencyError(msg) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            counts = m.write_export(fh, as_of=day, fmt=fmt)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
+        os.replace(tmp, out)  # never a half-written export under the name asked for
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        msg = f"cannot write {out}: {exc.strerror}"
+        raise ResidencyError(msg) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    what = (
+        f"{counts['routes']} transfer routes"
+        if fmt == "csv"
+        else f"{counts['routes']} transfer routes, {counts['findings']} findings"
+    )
     _console().print(
-        f"wrote {out} ({len(document['transfers'])} transfers, "
-        f"{len(document['findings'])} findings, as of {document['as_of']})",
-        highlight=False,
-        markup=False,
+        f"wrote {out} ({what}, as of {day.isoformat()})", highlight=False, markup=False
     )
 
 

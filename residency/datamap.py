@@ -14,7 +14,7 @@ from collections import UserList
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import networkx as nx
 import pandas as pd
@@ -146,11 +146,54 @@ class DataMap:
         )
 
     def export(self, *, as_of: date | str | None = None) -> ExportDocument:
-        """Return the JSON export for legal review (schema ``residency-export/1``)."""
+        """Return the JSON export for legal review (schema ``residency-export/2``) as a dict.
+
+        For a large organisation, :meth:`write_export` streams it to a file instead.
+        """
         from residency.export import build_export
         from residency.jurisdictions import legal_data
 
         return build_export(self.inventory, self.assessment(as_of=as_of), legal_data())
+
+    def write_export(
+        self, out: IO[str], *, as_of: date | str | None = None, fmt: str = "json"
+    ) -> dict[str, int]:
+        """Stream the export (``fmt="json"``) or the register by route (``"csv"``) to ``out``.
+
+        Returns the number of rows written per part (``{"routes": 12, ...}``).
+
+        >>> import io
+        >>> counts = load().write_export(io.StringIO(), as_of="2026-11-26")
+        >>> counts["routes"] > 0 and counts["findings"] > 0
+        True
+        """
+        from residency.export import export_parts, write_export, write_routes_csv
+        from residency.jurisdictions import legal_data
+
+        assessment = self.assessment(as_of=as_of)
+        if fmt == "csv":
+            return {"routes": write_routes_csv(out, assessment.routes)}
+        if fmt != "json":
+            msg = f"unknown export format {fmt!r}: expected json or csv"
+            raise ResidencyError(msg)
+        return write_export(out, export_parts(self.inventory, assessment, legal_data()))
+
+    def export_text(self, *, as_of: date | str | None = None, fmt: str = "json") -> str:
+        """Return what :meth:`write_export` writes, as text (for a download button)."""
+        import io
+
+        buffer = io.StringIO()
+        self.write_export(buffer, as_of=as_of, fmt=fmt)
+        return buffer.getvalue()
+
+    def routes(self, *, as_of: date | str | None = None) -> RouteList:
+        """Answer the transfer register by route: who receives whose data, where, on what basis.
+
+        >>> r = load().routes(as_of="2026-11-26").to_frame()
+        >>> list(r.columns[:3])
+        ['id', 'regimes', 'destination']
+        """
+        return RouteList(self.assessment(as_of=as_of).routes)
 
     def path_text(self, path: tuple[str, ...] | list[str]) -> str:
         """Render an evidence path with its edge kinds."""
@@ -201,10 +244,27 @@ class TransferList(_FrameList):
         return pd.DataFrame(rows, columns=REGISTER_COLUMNS)
 
     def to_csv(self) -> str:
-        """Return the transfers register as CSV, safe to open in a spreadsheet."""
+        """Return one CSV row per transfer, safe to open in a spreadsheet."""
         from residency.export import transfers_csv
 
-        return transfers_csv({"transfers": [t.as_dict() for t in self.data]})
+        return transfers_csv([t.as_dict() for t in self.data])
+
+
+class RouteList(_FrameList):
+    """The transfer register by route; ``.to_frame()`` and ``.to_csv()`` give it as a table."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per route (subjects joined)."""
+        import io
+
+        text = self.to_csv()
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+    def to_csv(self) -> str:
+        """Return the register by route as CSV, safe to open in a spreadsheet."""
+        from residency.export import routes_csv
+
+        return routes_csv(self.data)
 
 
 class FindingList(_FrameList):

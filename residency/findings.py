@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,10 +20,20 @@ import networkx as nx
 
 from residency import places
 from residency._perf import bulk
-from residency.ai import STRICT, Exposure, exposures
+from residency.ai import STRICT, Exposure, exposures_of
 from residency.jurisdictions import LegalData, legal_data
-from residency.query import Location, WhereResult, path_text, subjects, where
-from residency.rules import SEVERITIES, Context, SourceRef, Transfer, _ref, assess_with, in_origin
+from residency.query import Location, Unit, WhereResult, path_text, subjects, where
+from residency.routes import Hit, Route, SubjectMap, Walker
+from residency.rules import (
+    SEVERITIES,
+    Context,
+    SourceRef,
+    Transfer,
+    Verdict,
+    _ref,
+    assess_with,
+    in_origin,
+)
 
 RULES = {
     "transfer.no_basis": "high",
@@ -52,7 +62,7 @@ class Finding:
     explanation: str
     evidence: tuple[str, ...]
     sources: tuple[SourceRef, ...] = ()
-    transfers: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()  # ids of the transfer routes behind the finding
     legal_rule: str = ""
     system: str = ""  # for findings about one system (AI training): its id
 
@@ -80,20 +90,58 @@ class Finding:
             "title": self.title,
             "explanation": self.explanation,
             "evidence": list(self.evidence),
-            "transfers": list(self.transfers),
+            "routes": list(self.routes),
             "sources": [s.as_dict() for s in self.sources],
         }
 
 
+EVIDENCE_LIMIT = 25  # evidence paths shown per finding; the rest are counted, never hidden
+
+
 @dataclass
 class Assessment:
-    """Every subject's locations and transfers on one date, and the findings they raise."""
+    """Every subject's data, routes and findings on one date.
+
+    ``results`` (where each subject's data lives) and ``transfers`` (one row per
+    location outside the origin) are built when first asked for; the bulk answers
+    (routes, findings, the export) come from the subject maps without them.
+    """
 
     as_of: date
-    results: dict[str, WhereResult]
-    transfers: list[Transfer]
+    subject_maps: dict[str, SubjectMap]
+    routes: list[Route]
     findings: list[Finding] = field(default_factory=list)
     exposures: list[Exposure] = field(default_factory=list)
+    context: Context | None = field(default=None, repr=False)
+    _results: dict[str, WhereResult] | None = field(default=None, repr=False)
+    _transfers: list[Transfer] | None = field(default=None, repr=False)
+
+    @property
+    def results(self) -> dict[str, WhereResult]:
+        """Return where each subject's data lives (built on first use)."""
+        if self._results is None:
+            assert self.context is not None
+            G = self.context.G
+            with bulk():
+                self._results = {s: where(G, s) for s in self.subject_maps}
+        return self._results
+
+    @property
+    def transfers(self) -> list[Transfer]:
+        """Return every location outside its subject's origin, with its basis, sorted."""
+        if self._transfers is None:
+            assert self.context is not None
+            ctx = self.context
+            with bulk():
+                found = [t for r in self.results.values() for t in assess_with(ctx, r)]
+            found.sort(key=_transfer_order)
+            self._transfers = found
+        return self._transfers
+
+
+def _transfer_order(t: Transfer) -> tuple[str, ...]:
+    loc = t.location
+    return (loc.subject, loc.country, loc.kind, loc.system, loc.recipient, *loc.path)
 
 
 def assess_all(
@@ -106,32 +154,41 @@ def assess_all(
     """Judge the transfers of every client and staff member (or one subject) and find issues."""
     ctx = Context(G, data or legal_data(), as_of or date.today())
     names = [subject] if subject else subjects(G, kind="client") + subjects(G, kind="staff")
+    walker = Walker(ctx)
     with bulk():
-        results = {s: where(G, s) for s in names}
-        transfers = [t for r in results.values() for t in assess_with(ctx, r)]
-        found = _transfer_findings(ctx, transfers)
-        exposed = exposures(G, results, ctx.data, ctx.as_of)
+        maps = {s: walker.subject(s) for s in names}
+        found = []
+        for sm in maps.values():
+            found += _transfer_findings(ctx, sm)
+            found += _localisation(ctx, sm)
+            found += _contract(ctx, sm)
+            found += _concern(ctx, sm)
+        exposed = exposures_of(G, _trained(maps), ctx.data, ctx.as_of)
         found += _ai_findings(ctx, exposed)
-        for result in results.values():
-            found += _localisation(ctx, result)
-            found += _contract(ctx, result)
-            found += _concern(ctx, result)
-    found.sort(key=lambda f: (SEVERITIES.index(f.severity), *f.key, f.countries))
-    transfers.sort(
-        key=lambda t: (
-            t.location.subject,
-            t.location.country,
-            t.location.kind,
-            t.location.system,
-            t.location.recipient,
-            t.id,
-        )
-    )
-    return Assessment(ctx.as_of, results, transfers, found, exposed)
+        routes = walker.routes(maps)
+        found.sort(key=lambda f: (SEVERITIES.index(f.severity), *f.key, f.countries))
+    return Assessment(ctx.as_of, maps, routes, found, exposed, ctx)
 
 
-def _evidence(G: nx.DiGraph, locations: Iterable[Location]) -> tuple[str, ...]:
-    return tuple(sorted({path_text(G, loc.path) for loc in locations}))
+def _trained(maps: dict[str, SubjectMap]) -> Iterator[tuple[str, str, list[Location]]]:
+    for sm in maps.values():
+        locations = [
+            h.location(sm.subject, u)
+            for u, shared, _ in sm.units
+            for h in shared
+            if h.kind == "trained"
+        ]
+        yield sm.subject, sm.origin, locations
+
+
+Pair = tuple[Unit, Hit]
+
+
+def _evidence(G: nx.DiGraph, pairs: Iterable[Pair]) -> tuple[str, ...]:
+    paths = sorted({(*u.prefix, *h.tail) for u, h in pairs})
+    shown = tuple(path_text(G, p) for p in paths[:EVIDENCE_LIMIT])
+    more = len(paths) - EVIDENCE_LIMIT
+    return (*shown, f"... and {more} more paths") if more > 0 else shown
 
 
 def _some(items: set[str], limit: int) -> str:
@@ -141,61 +198,66 @@ def _some(items: set[str], limit: int) -> str:
     return "; ".join(seen[:limit]) + more
 
 
-def _who(transfers: Iterable[Transfer]) -> str:
-    return _some(
-        {
-            f"{t.location.recipient} in {t.location.country} via {t.location.system}"
-            for t in transfers
-        },
-        4,
-    )
+def _who(pairs: Iterable[Pair]) -> str:
+    return _some({f"{h.recipient} in {h.country} via {h.system_label}" for _, h in pairs}, 4)
 
 
-def _transfer_findings(ctx: Context, transfers: list[Transfer]) -> list[Finding]:
-    groups: dict[tuple[str, str], list[Transfer]] = defaultdict(list)
-    for t in transfers:
-        rule = _transfer_rule(t)
-        if rule:
-            groups[(rule, t.location.subject)].append(t)
-        if any(j.risk for j in t.judgements if j.basis == "adequacy") and t.basis == "adequacy":
-            groups[("transfer.fragile_basis", t.location.subject)].append(t)
-    return [_transfer_finding(ctx, rule, subject, ts) for (rule, subject), ts in groups.items()]
+def _transfer_findings(ctx: Context, sm: SubjectMap) -> list[Finding]:
+    groups: dict[str, list[Pair]] = defaultdict(list)
+    for unit, shared, access in sm.units:
+        for hit in (*shared, *access):
+            v = hit.verdict
+            if v is None or v.basis in _SETTLED:
+                continue
+            rule = _transfer_rule(v)
+            if rule:
+                groups[rule].append((unit, hit))
+            if v.basis == "adequacy" and any(j.risk for j in v.judgements if j.basis == "adequacy"):
+                groups["transfer.fragile_basis"].append((unit, hit))
+    return [_transfer_finding(ctx, rule, sm, pairs) for rule, pairs in groups.items()]
 
 
-def _transfer_rule(t: Transfer) -> str | None:
-    if t.basis == "no_basis":
-        unaccepted = any(j.unaccepted for j in t.judgements if j.basis == "no_basis")
+_SETTLED = frozenset({"own_staff", "free_flow", "unrestricted", "safeguard"})
+
+
+def _transfer_rule(v: Verdict) -> str | None:
+    if v.basis == "no_basis":
+        unaccepted = any(j.unaccepted for j in v.judgements if j.basis == "no_basis")
         return "transfer.safeguard_not_accepted" if unaccepted else "transfer.no_basis"
-    if t.basis == "needs_review":
+    if v.basis == "needs_review":
         return "transfer.needs_review"
     return None
 
 
-def _transfer_finding(ctx: Context, rule: str, subject: str, ts: list[Transfer]) -> Finding:
-    countries = tuple(sorted({t.location.country for t in ts}))
-    origin = ts[0].origin
-    regimes = sorted({j.regime for t in ts for j in t.judgements})
-    head = f"{subject} (origin {origin}, under {', '.join(regimes)})"
+def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]) -> Finding:
+    verdicts = list(dict.fromkeys(h.verdict for _, h in pairs if h.verdict is not None))
+    countries = tuple(sorted({h.country for _, h in pairs}))
+    regimes = sorted({j.regime for v in verdicts for j in v.judgements})
+    head = f"{sm.subject} (origin {sm.origin}, under {', '.join(regimes)})"
+    first = pairs[0][1].verdict
+    assert first is not None
     if rule == "transfer.no_basis":
-        note = ts[0].deciding.note or ""
+        note = first.deciding.note or ""
         text = (
             f"{head}: data reaches {', '.join(countries)} with no transfer basis recorded: "
-            f"{_who(ts)}. Record or sign an accepted safeguard ({note.rstrip('.')}), or check "
+            f"{_who(pairs)}. Record or sign an accepted safeguard ({note.rstrip('.')}), or check "
             "whether an exception in the origin's law covers the transfer (the regime's notes "
             "in data/jurisdictions list them)."
         )
         title = "Transfer with no legal basis"
     elif rule == "transfer.safeguard_not_accepted":
-        written = sorted({s for t in ts for j in t.judgements for s in j.unaccepted})
+        written = sorted({s for v in verdicts for j in v.judgements for s in j.unaccepted})
         text = (
             f"{head}: the safeguards recorded ({', '.join(written)}) are not accepted by "
-            f"the origin's regime for {_who(ts)}. {ts[0].deciding.note or ''}."
+            f"the origin's regime for {_who(pairs)}. {first.deciding.note or ''}."
         )
         title = "Safeguard not accepted by the origin's regime"
     elif rule == "transfer.needs_review":
-        missing = sorted({j.missing.rstrip(". ") for t in ts for j in t.judgements if j.missing})
+        missing = sorted(
+            {j.missing.rstrip(". ") for v in verdicts for j in v.judgements if j.missing}
+        )
         text = (
-            f"{head}: the basis for {_who(ts)} depends on facts the inventory does not "
+            f"{head}: the basis for {_who(pairs)} depends on facts the inventory does not "
             f"hold: {'; '.join(missing)}."
         )
         title = "Transfer basis needs review"
@@ -203,58 +265,65 @@ def _transfer_finding(ctx: Context, rule: str, subject: str, ts: list[Transfer])
         risks = sorted(
             {
                 f"{j.risk} Fallback to consider: {j.fallback or 'another basis'}."
-                for t in ts
-                for j in t.judgements
+                for v in verdicts
+                for j in v.judgements
                 if j.risk
             }
         )
-        text = f"{head}: relies on a basis under legal challenge for {_who(ts)}. {' '.join(risks)}"
+        text = (
+            f"{head}: relies on a basis under legal challenge for {_who(pairs)}. {' '.join(risks)}"
+        )
         title = "Fragile transfer basis"
-    sources = tuple(dict.fromkeys(s for t in ts for s in t.sources))
+    sources = tuple(dict.fromkeys(s for v in verdicts for s in v.sources))
+    routes = {h.route.id for _, h in pairs if h.route is not None}
     return Finding(
         RULES[rule],
         rule,
-        subject,
+        sm.subject,
         countries,
         title,
         text,
-        _evidence(ctx.G, (t.location for t in ts)),
+        _evidence(ctx.G, pairs),
         sources,
-        tuple(sorted({t.id for t in ts})),
+        tuple(sorted(routes)),
     )
 
 
-def _localisation(ctx: Context, result: WhereResult) -> list[Finding]:
+def _localisation(ctx: Context, sm: SubjectMap) -> list[Finding]:
+    regimes = [r for r in ctx.origin(sm.origin)[0] if r.localisation]
+    if not regimes:
+        return []
     found = []
-    origin = result.origin
-    stored = result.by_kind("stored")
-    data = {c for loc in result.locations for c in loc.data}
-    for regime in ctx.data.regimes_for(origin):
+    origin = sm.origin
+    pairs = sm.pairs()
+    stored = [(u, h) for u, h in pairs if h.kind == "stored"]
+    data = {c for _, h in pairs for c in h.data}
+    for regime in regimes:
         for rule in regime.localisation:
             if rule.start is not None and rule.start > ctx.as_of:
                 continue
             if rule.categories != "all" and not data & set(rule.categories):
                 continue
-            inside = [loc for loc in stored if in_origin(origin, loc.country)]
-            outside = [loc for loc in stored if not in_origin(origin, loc.country)]
+            inside = [p for p in stored if in_origin(origin, p[1].country)]
+            outside = [p for p in stored if not in_origin(origin, p[1].country)]
             breached = (
                 (not inside) if rule.requirement == "primary_copy_in_origin" else bool(outside)
             )
             if not breached or not stored:
                 continue
             key = "localisation.review" if rule.condition else "localisation.breach"
-            countries = tuple(sorted({loc.country for loc in outside}))
+            countries = tuple(sorted({h.country for _, h in outside}))
             where_ = "no stored copy is in the origin" if not inside else "copies are stored abroad"
             cond = f" It applies if: {rule.condition}." if rule.condition else ""
             text = (
-                f"{result.subject} (origin {origin}): {rule.summary} ({regime.id} {rule.id}); "
+                f"{sm.subject} (origin {origin}): {rule.summary} ({regime.id} {rule.id}); "
                 f"{where_}: stored in {', '.join(countries)}.{cond}"
             )
             found.append(
                 Finding(
                     RULES[key],
                     key,
-                    result.subject,
+                    sm.subject,
                     countries,
                     "Localisation rule" + (" may apply" if rule.condition else " breached"),
                     text,
@@ -266,26 +335,26 @@ def _localisation(ctx: Context, result: WhereResult) -> list[Finding]:
     return found
 
 
-def _contract(ctx: Context, result: WhereResult) -> list[Finding]:
-    node = ctx.G.nodes[result.subject]
+def _contract(ctx: Context, sm: SubjectMap) -> list[Finding]:
+    node = ctx.G.nodes[sm.subject]
     limit = node.get("residency") or []
     if not limit:
         return []
     allowed = frozenset().union(*(places.expand(c) for c in limit))
-    outside = [loc for loc in result.locations if not places.within(loc.country, allowed)]
+    outside = [(u, h) for u, h in sm.pairs() if not places.within(h.country, allowed)]
     if not outside:
         return []
-    countries = tuple(sorted({loc.country for loc in outside}))
-    kinds = sorted({loc.kind for loc in outside})
+    countries = tuple(sorted({h.country for _, h in outside}))
+    kinds = sorted({h.kind for _, h in outside})
     text = (
-        f"{result.subject}'s contract limits its data to {', '.join(limit)}, but it is "
+        f"{sm.subject}'s contract limits its data to {', '.join(limit)}, but it is "
         f"{', '.join(kinds)} in {', '.join(countries)}: {_locations_who(outside)}."
     )
     return [
         Finding(
-            "high",
+            RULES["residency.contract_breach"],
             "residency.contract_breach",
-            result.subject,
+            sm.subject,
             countries,
             "Client's contractual residency limit breached",
             text,
@@ -294,39 +363,43 @@ def _contract(ctx: Context, result: WhereResult) -> list[Finding]:
     ]
 
 
-def _locations_who(locations: list[Location]) -> str:
+def _locations_who(pairs: list[Pair]) -> str:
     return _some(
-        {f"{loc.recipient} ({loc.kind}, {loc.country}) via {loc.system}" for loc in locations}, 5
+        {f"{h.recipient} ({h.kind}, {h.country}) via {h.system_label}" for _, h in pairs}, 5
     )
 
 
-def _concern(ctx: Context, result: WhereResult) -> list[Finding]:
+def _concern(ctx: Context, sm: SubjectMap) -> list[Finding]:
+    regimes = [r for r in ctx.origin(sm.origin)[0] if r.countries_of_concern]
+    if not regimes:
+        return []
     found = []
-    for regime in ctx.data.regimes_for(result.origin):
+    pairs = sm.pairs()
+    for regime in regimes:
         for rule in regime.countries_of_concern:
             if rule.start > ctx.as_of:
                 continue
             concern = frozenset(rule.countries)
             hits = [
-                loc
-                for loc in result.locations
-                if places.within(loc.country, concern) and set(loc.data) & set(rule.categories)
+                (u, h)
+                for u, h in pairs
+                if places.within(h.country, concern) and set(h.data) & set(rule.categories)
             ]
             if not hits:
                 continue
-            countries = tuple(sorted({loc.country for loc in hits}))
-            cats = sorted({c for loc in hits for c in loc.data if c in rule.categories})
+            countries = tuple(sorted({h.country for _, h in hits}))
+            cats = sorted({c for _, h in hits for c in h.data if c in rule.categories})
             cond = f" Applies if: {rule.condition}." if rule.condition else ""
             text = (
-                f"{result.subject} (origin {result.origin}): {', '.join(cats)} reach "
+                f"{sm.subject} (origin {sm.origin}): {', '.join(cats)} reach "
                 f"{', '.join(countries)}, a country of concern under {regime.id} "
                 f"({rule.id}): {_locations_who(hits)}. {rule.summary}{cond}"
             )
             found.append(
                 Finding(
-                    "high",
+                    RULES["concern.countries_of_concern"],
                     "concern.countries_of_concern",
-                    result.subject,
+                    sm.subject,
                     countries,
                     "Sensitive data reaches a country of concern",
                     text,

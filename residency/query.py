@@ -200,27 +200,102 @@ def _unknown_subject(G: nx.DiGraph, subject: str) -> str:
     return f"unknown subject {subject!r}: not in the inventory{hint}"
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """One place a system takes the data it holds: the same for every subject using it."""
+
+    kind: str
+    country: str
+    recipient: str
+    recipient_type: str
+    hop: str  # the node the data reaches: hosting, vendor, sub-processor or training
+    place: str  # the country node
+    detail: str
+    covers: tuple[str, ...] | None = None  # training only: the categories trained on
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def id(self) -> str:
+        """Return the reach's natural key, e.g. ``subprocessor:slack:amazon-web-services@US``."""
+        return f"{self.hop}@{self.country}"
+
+    def data_for(self, data: tuple[str, ...]) -> tuple[str, ...]:
+        """Return which of a subject's categories reach here (training covers only some)."""
+        if self.covers is None:
+            return data
+        return tuple(c for c in data if c in self.covers)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A subject's data in one system: the categories it holds and the path that puts it there."""
+
+    system: str
+    data: tuple[str, ...]
+    prefix: tuple[str, ...]
+
+
+def units(G: nx.DiGraph, subject: str) -> list[Unit]:
+    """Answer which systems hold a subject's data, with the categories and the path there.
+
+    >>> from residency.inventory import read_inventory
+    >>> from residency.graph import build_graph
+    >>> [u.system for u in units(build_graph(read_inventory()), "client:fennwerk")][:2]
+    ['system:slack', 'system:gworkspace']
+    """
+    kind = G.nodes[subject]["kind"]
+    if kind == "system":
+        return [Unit(subject, tuple(G.nodes[subject]["data"]), (subject,))]
+    if kind == "staff":
+        return [
+            Unit(system, tuple(attrs["data"]), (subject, ORGANISATION, system))
+            for _, system, attrs in _out(G, ORGANISATION, "keeps_staff_data_in")
+        ]
+    return [
+        Unit(system, tuple(attrs["data"]), (subject, system))
+        for _, system, attrs in _out(G, subject, "uses")
+    ]
+
+
+def reaches(G: nx.DiGraph, system: str) -> list[Reach]:
+    """Answer every place a system takes its data: hosting, vendor, sub-processors, training."""
+    return _index(G).reaches(system)
+
+
+def servers(G: nx.DiGraph, subject: str, system: str) -> list[str]:
+    """Answer which staff reach a subject's data in a system (a staff member's own: none)."""
+    kind = G.nodes[subject]["kind"]
+    if kind == "system":
+        return [u for u, e in G.pred[system].items() if e["kind"] == "accesses"]
+    if kind == "staff":
+        return []  # who reaches staff data is not modelled (docs/architecture.md)
+    return [u for u, e in G.pred[subject].items() if e["kind"] == "serves" and system in G.succ[u]]
+
+
+def person(G: nx.DiGraph, staff: str) -> tuple[str, str, str]:
+    """Answer where a staff member works from, their recipient type and who engages them."""
+    return _index(G).person(staff)
+
+
 def _locations(G: nx.DiGraph, subject: str, kind: str) -> Iterator[Location]:
     index = _index(G)
-    if kind == "system":
-        data = tuple(G.nodes[subject]["data"])
-        yield from index.system_locations(subject, subject, data, (subject,))
-        yield from index.staff_access(subject, subject, data, (subject,), client=None)
-        return
-    if kind == "staff":
-        yield from _staff_data_locations(G, index, subject)
-        return
-    for _, system, attrs in _out(G, subject, "uses"):
-        data = tuple(attrs["data"])
-        prefix = (subject, system)
-        yield from index.system_locations(subject, system, data, prefix)
-        yield from index.staff_access(subject, system, data, prefix, client=subject)
-
-
-def _staff_data_locations(G: nx.DiGraph, index: _Index, subject: str) -> Iterator[Location]:
-    for _, system, attrs in _out(G, ORGANISATION, "keeps_staff_data_in"):
-        data = tuple(attrs["data"])
-        yield from index.system_locations(subject, system, data, (subject, ORGANISATION, system))
+    for unit in units(G, subject):
+        yield from index.system_locations(subject, unit.system, unit.data, unit.prefix)
+        label = G.nodes[unit.system]["label"]
+        for who in servers(G, subject, unit.system):
+            code, rtype, detail = index.person(who)
+            yield Location(
+                subject,
+                "accessed",
+                code,
+                label,
+                who,
+                rtype,
+                unit.data,
+                (*unit.prefix, who, f"country:{code}"),
+                detail,
+            )
 
 
 def _out(G: nx.DiGraph, node: str, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -230,14 +305,14 @@ def _out(G: nx.DiGraph, node: str, kind: str) -> Iterator[tuple[str, str, dict[s
 
 
 class _Index:
-    """Per-graph cache of each system's own locations (computed once per system)."""
+    """Per-graph cache of each system's reaches and each person's place (computed once)."""
 
     def __init__(self, G: nx.DiGraph) -> None:
         self.G = G
-        self._systems: dict[str, list[tuple[str, str, str, str, tuple[str, ...], str, Any]]] = {}
+        self._systems: dict[str, list[Reach]] = {}
         self._people: dict[str, tuple[str, str, str]] = {}
 
-    def _system(self, system: str) -> list[tuple[str, str, str, str, tuple[str, ...], str, Any]]:
+    def reaches(self, system: str) -> list[Reach]:
         cached = self._systems.get(system)
         if cached is not None:
             return cached
@@ -256,18 +331,27 @@ class _Index:
             hop_node = G.nodes[hop]
             recipient, rtype, detail = _recipient(G, system, hop, hop_node)
             for _, place, e in G.out_edges(hop, data=True):
-                if e["kind"] == "located_in":
+                if e["kind"] != "located_in":
+                    continue
+                code = G.nodes[place]["code"]
+                if kind == "trained":
+                    covered = hop_node.get("data")
                     rows.append(
-                        (
+                        Reach(
                             kind,
-                            G.nodes[place]["code"],
+                            code,
                             recipient,
                             rtype,
-                            (hop, place),
+                            hop,
+                            place,
                             detail,
-                            hop_node,
+                            tuple(covered) if covered else None,
+                            hop_node.get("since"),
+                            hop_node.get("until"),
                         )
                     )
+                else:
+                    rows.append(Reach(kind, code, recipient, rtype, hop, place, detail))
         self._systems[system] = rows
         return rows
 
@@ -275,69 +359,30 @@ class _Index:
         self, subject: str, system: str, data: tuple[str, ...], prefix: tuple[str, ...]
     ) -> Iterator[Location]:
         label = self.G.nodes[system]["label"]
-        for kind, code, recipient, rtype, tail, detail, hop in self._system(system):
-            if kind == "trained":
-                covered = hop.get("data")
-                trained = tuple(c for c in data if c in covered) if covered else data
-                if not trained:
-                    continue
-                yield Location(
-                    subject,
-                    kind,
-                    code,
-                    label,
-                    recipient,
-                    rtype,
-                    trained,
-                    prefix + tail,
-                    detail,
-                    hop.get("since"),
-                    hop.get("until"),
-                )
-            else:
-                yield Location(
-                    subject, kind, code, label, recipient, rtype, data, prefix + tail, detail
-                )
-
-    def staff_access(
-        self,
-        subject: str,
-        system: str,
-        data: tuple[str, ...],
-        prefix: tuple[str, ...],
-        *,
-        client: str | None,
-    ) -> Iterator[Location]:
-        G = self.G
-        label = G.nodes[system]["label"]
-        if client is None:
-            people = [u for u, e in G.pred[system].items() if e["kind"] == "accesses"]
-        else:
-            people = [
-                u
-                for u, e in G.pred[client].items()
-                if e["kind"] == "serves" and system in G.succ[u]
-            ]
-        for person in people:
-            code, rtype, detail = self._staff(person)
+        for r in self.reaches(system):
+            reached = r.data_for(data)
+            if not reached:
+                continue
             yield Location(
                 subject,
-                "accessed",
-                code,
+                r.kind,
+                r.country,
                 label,
-                person,
-                rtype,
-                data,
-                (*prefix, person, f"country:{code}"),
-                detail,
+                r.recipient,
+                r.recipient_type,
+                reached,
+                (*prefix, r.hop, r.place),
+                r.detail,
+                r.since,
+                r.until,
             )
 
-    def _staff(self, person: str) -> tuple[str, str, str]:
-        cached = self._people.get(person)
+    def person(self, who: str) -> tuple[str, str, str]:
+        cached = self._people.get(who)
         if cached is None:
-            node = self.G.nodes[person]
-            cached = (node["country"], f"staff ({node['type']})", _staff_detail(self.G, person))
-            self._people[person] = cached
+            node = self.G.nodes[who]
+            cached = (node["country"], f"staff ({node['type']})", _staff_detail(self.G, who))
+            self._people[who] = cached
         return cached
 
 
@@ -371,18 +416,23 @@ def _staff_detail(G: nx.DiGraph, person: str) -> str:
 
 # The index lives beside the graph, never inside it: ``G.copy()`` copies ``G.graph``, so an
 # index kept there would make a changed copy answer with the original's locations.
-_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], _Index]] = (
-    weakref.WeakKeyDictionary()
-)
+_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[int, _Index]] = weakref.WeakKeyDictionary()
 
 
 def _index(G: nx.DiGraph) -> _Index:
-    shape = (G.number_of_nodes(), G.number_of_edges())
     cached = _INDEXES.get(G)
-    if cached is None or cached[0] != shape:  # a graph edited in place gets a new index
-        cached = (shape, _Index(G))
+    if cached is None or cached[0] != len(G):  # nodes added or removed in place: rebuild
+        cached = (len(G), _Index(G))
         _INDEXES[G] = cached
     return cached[1]
+
+
+def forget(G: nx.DiGraph) -> None:
+    """Drop what was remembered about ``G`` (call it after editing edges of a graph in place).
+
+    Copies never need it: each graph object has its own index.
+    """
+    _INDEXES.pop(G, None)
 
 
 def where_all(G: nx.DiGraph, *, kind: str | None = None) -> dict[str, WhereResult]:

@@ -80,19 +80,15 @@ class Judgement:
     unaccepted: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """A location outside the subject's origin jurisdiction, with its legal basis."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Verdict:
+    """The answer to one distinct legal question: the basis, and each regime's judgement.
 
-    location: Location
-    origin: str
+    One object per distinct question (see :meth:`Context.verdict`), compared by identity.
+    """
+
     basis: str
     judgements: tuple[Judgement, ...]
-
-    @property
-    def id(self) -> str:
-        """Return a stable id derived from what the transfer is (its location's natural key)."""
-        return "t-" + self.location.id[2:]
 
     @property
     def deciding(self) -> Judgement:
@@ -133,6 +129,60 @@ class Transfer:
                 if text and text not in out:
                     out.append(text)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A location outside the subject's origin jurisdiction, with its legal basis."""
+
+    location: Location
+    origin: str
+    verdict: Verdict
+
+    @property
+    def id(self) -> str:
+        """Return a stable id derived from what the transfer is (its location's natural key)."""
+        return "t-" + self.location.id[2:]
+
+    @property
+    def basis(self) -> str:
+        """Return the legal basis (``free_flow``, ``adequacy``, ... ``no_basis``)."""
+        return self.verdict.basis
+
+    @property
+    def judgements(self) -> tuple[Judgement, ...]:
+        """Return each regime's judgement."""
+        return self.verdict.judgements
+
+    @property
+    def deciding(self) -> Judgement:
+        """Return the judgement that decided the basis (the most demanding regime's)."""
+        return self.verdict.deciding
+
+    @property
+    def instrument(self) -> str | None:
+        """Return the instrument the basis rests on, if any."""
+        return self.verdict.instrument
+
+    @property
+    def tia_required(self) -> bool:
+        """Tell whether a transfer impact (or risk) assessment is required."""
+        return self.verdict.tia_required
+
+    @property
+    def sources(self) -> tuple[SourceRef, ...]:
+        """Return every legal source any regime relied on, without repeats."""
+        return self.verdict.sources
+
+    @property
+    def confidence(self) -> str | None:
+        """Return the lowest confidence of the facts the basis rests on (None: no facts)."""
+        return self.verdict.confidence
+
+    @property
+    def notes(self) -> list[str]:
+        """Return the notes, risks and missing facts a reader must see."""
+        return self.verdict.notes
 
     def as_dict(self) -> dict[str, Any]:
         """Return the transfer in the export's shape."""
@@ -184,9 +234,8 @@ class Context:
     data: LegalData = field(default_factory=legal_data)
     as_of: date = field(default_factory=date.today)
     _recipients: dict[str, Recipient] = field(default_factory=dict, repr=False)
-    _verdicts: dict[tuple[Any, ...], tuple[str, tuple[Judgement, ...]]] = field(
-        default_factory=dict, repr=False
-    )
+    _interned: dict[Recipient, Recipient] = field(default_factory=dict, repr=False)
+    _verdicts: dict[tuple[Any, ...], Verdict] = field(default_factory=dict, repr=False)
     _origins: dict[str, tuple[list[Regime], frozenset[str]]] = field(
         default_factory=dict, repr=False
     )
@@ -200,14 +249,35 @@ class Context:
             self._origins[origin] = found
         return found
 
-    def recipient(self, loc: Location) -> Recipient:
-        """Answer who receives the data at ``loc`` (remembered per recipient node)."""
-        hop = loc.path[-2]
-        key = hop if self.G.nodes[hop]["kind"] in ("staff", "subprocessor") else _system_of(loc)
+    def recipient(self, hop: str, system: str) -> Recipient:
+        """Answer who receives data at node ``hop`` reached through ``system`` (remembered)."""
+        kind = self.G.nodes[hop]["kind"]
+        key = hop if kind in ("staff", "subprocessor") else system
         found = self._recipients.get(key)
         if found is None:
-            found = recipient_of(self, loc)
+            made = recipient_at(self, hop, system)
+            # Equal recipients are one object, so verdict keys can compare them by identity.
+            found = self._interned.setdefault(made, made)
             self._recipients[key] = found
+        return found
+
+    def verdict(
+        self, origin: str, kind: str, country: str, hop: str, system: str, data: tuple[str, ...]
+    ) -> Verdict:
+        """Answer the basis of data of ``origin`` reaching ``hop`` in ``country`` (judged once).
+
+        The answer depends only on this key, so every subject sharing it shares the verdict.
+        """
+        regimes, judged = self.origin(origin)
+        recipient = self.recipient(hop, system) if regimes else None
+        relevant = tuple(c for c in data if c in judged) if judged else ()
+        key = (origin, kind, country, id(recipient), relevant)
+        found = self._verdicts.get(key)
+        if found is None:
+            probe = Location("", kind, country, system, "", "", relevant, ())
+            judgements = _judge_all(self, regimes, origin, probe, recipient)
+            found = Verdict(max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
+            self._verdicts[key] = found
         return found
 
     @property
@@ -229,8 +299,12 @@ def _categories_judged(regimes: list[Regime]) -> frozenset[str]:
 
 def recipient_of(ctx: Context, loc: Location) -> Recipient:
     """Answer who receives the data at a location and which instruments cover them."""
+    return ctx.recipient(loc.path[-2], _system_of(loc))
+
+
+def recipient_at(ctx: Context, hop: str, system: str) -> Recipient:
+    """Answer who receives data at node ``hop`` (reached through ``system``), and their cover."""
     G = ctx.G
-    hop = loc.path[-2]
     node = G.nodes[hop]
     kind = node["kind"]
     if kind == "staff":
@@ -240,8 +314,8 @@ def recipient_of(ctx: Context, loc: Location) -> Recipient:
         return _covered(ctx, (), G.nodes[employers[0]].get("safeguards", ()))
     if kind == "subprocessor":
         return _covered(ctx, node["certifications"], node["safeguards"])
-    system = G.nodes[_system_of(loc)]
-    return _covered(ctx, system["certifications"], system["safeguards"])
+    owner = G.nodes[system]
+    return _covered(ctx, owner["certifications"], owner["safeguards"])
 
 
 def _system_of(loc: Location) -> str:
@@ -276,26 +350,12 @@ def assess(
 def assess_with(ctx: Context, result: WhereResult) -> list[Transfer]:
     """Like :func:`assess`, with a prepared context (reused across subjects)."""
     origin = result.origin
-    regimes, judged = ctx.origin(origin)
-    verdicts = ctx._verdicts
     transfers = []
     for loc in result.locations:
         if in_origin(origin, loc.country):
             continue
-        recipient = ctx.recipient(loc) if regimes else None
-        key = (
-            origin,
-            loc.kind,
-            loc.country,
-            recipient,
-            tuple(c for c in loc.data if c in judged),
-        )
-        verdict = verdicts.get(key)
-        if verdict is None:
-            judgements = _judge_all(ctx, regimes, origin, loc, recipient)
-            verdict = (max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
-            verdicts[key] = verdict
-        transfers.append(Transfer(loc, origin, verdict[0], verdict[1]))
+        v = ctx.verdict(origin, loc.kind, loc.country, loc.path[-2], _system_of(loc), loc.data)
+        transfers.append(Transfer(loc, origin, v))
     return transfers
 
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from residency.cli import app
-from residency.export import schema, to_json, transfers_csv, validate
+from residency.export import schema, transfers_csv, validate
 
 runner = CliRunner()
 
@@ -17,26 +17,104 @@ runner = CliRunner()
 def test_demo_export_validates_against_the_schema(demo):
     document = demo.export(as_of="2026-11-26")
     validate(document)
-    assert document["schema"] == "residency-export/1"
-    assert document["transfers"] and document["findings"] and document["locations"]
+    assert document["schema"] == "residency-export/2"
+    assert document["routes"] and document["findings"] and document["locations"]
 
 
 def test_schema_is_draft_2020_12_and_rejects_bad_documents(demo):
     jsonschema.Draft202012Validator.check_schema(schema())
     document = demo.export(as_of="2026-11-26")
-    document["transfers"][0]["basis"] = "probably fine"
+    document["routes"][0]["basis"] = "probably fine"
     with pytest.raises(jsonschema.ValidationError):
         validate(document)
+
+
+def test_every_id_referenced_is_in_its_table(demo):
+    document = demo.export(as_of="2026-11-26")
+    routes = {r["id"] for r in document["routes"]}
+    cited = {s for r in document["routes"] for s in r["sources"]}
+    cited |= {s for f in document["findings"] for s in f["sources"]}
+    assert cited == set(document["sources"])
+    assert {n for r in document["routes"] for n in r["notes"]} == set(document["notes"])
+    assert {r for t in document["transfers"] for r in t["routes"]} == routes
+    assert {r for f in document["findings"] for r in f["routes"]} <= routes
+    subjects = set(document["subjects"])
+    assert {t["subject"] for t in document["transfers"]} <= subjects
+    assert {s for r in document["routes"] for s in r["subjects"]["ids"]} <= subjects
+    assert {x for loc in document["locations"] for x in loc["accessed_by"]} <= subjects
+
+
+def test_subjects_carry_display_names(demo):
+    document = demo.export(as_of="2026-11-26")
+    assert document["subjects"]["client:fennwerk"]["label"] == "Fennwerk Mobility GmbH"
+    finding = next(f for f in document["findings"] if f["subject"] == "client:fennwerk")
+    assert finding["subject_label"] == "Fennwerk Mobility GmbH"
+
+
+def test_routes_count_their_subjects_and_match_the_transfers(demo):
+    document = demo.export(as_of="2026-11-26")
+    for route in document["routes"]:
+        assert route["subjects"]["count"] == len(route["subjects"]["ids"]) >= 1
+    per_transfer = {
+        (t.location.subject, t.location.country, t.location.kind, t.basis)
+        for t in demo.transfers(as_of="2026-11-26")
+    }
+    by_id = {r["id"]: r for r in document["routes"]}
+    per_route = {
+        (s, by_id[r]["destination"], by_id[r]["kind"], by_id[r]["basis"])
+        for t in document["transfers"]
+        for r in t["routes"]
+        for s in [t["subject"]]
+    }
+    assert per_route == per_transfer
+
+
+def test_demo_export_is_small():
+    from residency.datamap import load
+
+    text = load().export_text(as_of="2026-11-26")
+    assert len(text.encode()) <= 1_500_000  # issue 8: the demo's export stays under 1.5 MB
+
+
+def test_streamed_file_equals_the_document(demo, tmp_path):
+    out = tmp_path / "export.json"
+    result = runner.invoke(app, ["export", "-o", str(out), "--as-of", "2026-11-26"])
+    assert result.exit_code == 0, result.output
+    streamed = json.loads(out.read_text(encoding="utf-8"))
+    document = demo.export(as_of="2026-11-26")
+    streamed.pop("generated_at")
+    document.pop("generated_at")
+    assert streamed == dict(document)
+    assert not list(tmp_path.glob(".export.json.*"))  # no temporary file left behind
 
 
 def test_same_inventory_and_date_give_the_same_bytes(tmp_path):
     paths = [tmp_path / "a.json", tmp_path / "b.json"]
     for p in paths:
         assert runner.invoke(app, ["export", "-o", str(p), "--as-of", "2026-11-26"]).exit_code == 0
-    a, b = (json.loads(p.read_text()) for p in paths)
-    a.pop("generated_at")
-    b.pop("generated_at")
-    assert to_json(a) == to_json(b)
+    a, b = (p.read_text(encoding="utf-8").splitlines() for p in paths)
+    assert [x for x in a if '"generated_at"' not in x] == [
+        x for x in b if '"generated_at"' not in x
+    ]
+
+
+def test_same_bytes_under_another_hash_seed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    texts = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"{seed}.json"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [sys.executable, "-m", "residency", "export", "-o", str(out), "--as-of", "2026-11-26"],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        texts.append([x for x in out.read_text().splitlines() if '"generated_at"' not in x])
+    assert texts[0] == texts[1]
 
 
 def test_as_of_across_the_dpf_start_date(demo):
@@ -54,29 +132,27 @@ def test_subjects_are_typed_ids(demo):
 
 
 def test_csv_register_escapes_formulas():
-    document = {
-        "transfers": [
-            {
-                "id": "t-000000000000",
-                "subject": "client:x",
-                "origin": "DE",
-                "destination": "US",
-                "kind": "stored",
-                "system": '=HYPERLINK("http://evil")',
-                "recipient": "+1 Corp",
-                "recipient_type": "vendor",
-                "data": ["messages"],
-                "basis": "no_basis",
-                "instrument": None,
-                "tia_required": False,
-                "regimes": [{"regime": "EU-GDPR", "basis": "no_basis", "instrument": None}],
-                "notes": ["-note"],
-                "sources": [],
-                "path": ["client:x", "country:US"],
-            }
-        ]
-    }
-    rows = list(csv.DictReader(io.StringIO(transfers_csv(document))))
+    transfers = [
+        {
+            "id": "t-000000000000",
+            "subject": "client:x",
+            "origin": "DE",
+            "destination": "US",
+            "kind": "stored",
+            "system": '=HYPERLINK("http://evil")',
+            "recipient": "+1 Corp",
+            "recipient_type": "vendor",
+            "data": ["messages"],
+            "basis": "no_basis",
+            "instrument": None,
+            "tia_required": False,
+            "regimes": [{"regime": "EU-GDPR", "basis": "no_basis", "instrument": None}],
+            "notes": ["-note"],
+            "sources": [],
+            "path": ["client:x", "country:US"],
+        }
+    ]
+    rows = list(csv.DictReader(io.StringIO(transfers_csv(transfers))))
     assert rows[0]["system"].startswith("'=")
     assert rows[0]["recipient"] == "'+1 Corp"
     assert rows[0]["notes"] == "'-note"
@@ -87,7 +163,7 @@ def test_cli_export_csv_and_schema(tmp_path):
     result = runner.invoke(app, ["export", "-o", str(out), "--format", "csv"])
     assert result.exit_code == 0, result.output
     header = out.read_text().splitlines()[0]
-    assert header.startswith("id,subject,origin,destination,kind,system,recipient")
+    assert header.startswith("id,regimes,destination,recipient,recipient_type,kind,basis")
     printed = json.loads(runner.invoke(app, ["schema"]).output)
     assert printed["$schema"].endswith("2020-12/schema")
 
@@ -102,13 +178,13 @@ def test_cli_rejects_bad_dates_and_formats(tmp_path):
 def test_export_document_conveniences(demo):
     document = demo.export(as_of="2026-11-26")
     frame = document.to_frame()
-    assert len(frame) == len(document["transfers"])
-    assert list(frame.columns[:4]) == ["id", "subject", "origin", "destination"]
+    assert len(frame) == len(document["routes"])
+    assert list(frame.columns[:3]) == ["id", "regimes", "destination"]
     assert document.to_json().startswith("{\n")
 
 
-def test_transfer_list_csv_is_the_export_register(demo):
-    assert demo.transfers(as_of="2026-11-26").to_csv() == transfers_csv(
-        demo.export(as_of="2026-11-26")
-    )
+def test_csv_register_is_the_routes_of_the_map(demo):
+    text = demo.export_text(as_of="2026-11-26", fmt="csv")
+    assert text == demo.routes(as_of="2026-11-26").to_csv()
+    assert len(text.splitlines()) == len(demo.routes(as_of="2026-11-26")) + 1
     assert "<table" in demo.transfers(as_of="2026-11-26")._repr_html_()

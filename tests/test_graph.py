@@ -56,7 +56,9 @@ def test_explicit_systems_limit_staff_access(small):
 
 
 def test_subprocessors_inherit_the_system_safeguards(small):
-    assert small.graph.nodes["subprocessor:slack:amazon-web-services"]["safeguards"] == ["EU SCC 2021"]
+    assert small.graph.nodes["subprocessor:slack:amazon-web-services"]["safeguards"] == [
+        "EU SCC 2021"
+    ]
 
 
 def test_graph_records_the_organisation(small):
