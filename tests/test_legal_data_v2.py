@@ -828,6 +828,12 @@ def test_storage_rules_of_kazakhstan_and_uzbekistan(m):
         ("MY", date(2024, 6, 1), {"my-s129-before-2025"}),
         ("MY", date(2025, 4, 1), {"my-s129-2025"}),
         ("EG", date(2026, 1, 1), {"eg-cross-border-licence"}),
+        ("CN", date(2023, 1, 1), {"cn-separate-consent", "cn-export-mechanism-before-2024"}),
+        ("CN", date(2026, 12, 2), {"cn-separate-consent", "cn-export-mechanism"}),
+        ("VN", date(2024, 1, 1), {"vn-decree-13-dossier"}),
+        ("VN", date(2026, 12, 2), {"vn-transfer-impact-dossier", "vn-core-important-data"}),
+        ("RU", date(2020, 1, 1), {"ru-art12-before-2023"}),
+        ("RU", date(2026, 12, 2), {"ru-rkn-notification"}),
     ],
 )
 def test_dated_triggers_by_day(origin, day, triggers):
@@ -841,6 +847,9 @@ def test_regime_start_dates_are_honoured_by_the_lookup():
         data.regimes_for("EG", as_of=date(2025, 10, 31)) == []
     )  # Executive Regulations 1 Nov 2025
     assert [r.id for r in data.regimes_for("EG", as_of=date(2025, 11, 1))] == ["EG"]
+    assert data.regimes_for("BR", as_of=date(2020, 9, 17)) == []  # LGPD from 18 Sept 2020
+    assert data.regimes_for("SA", as_of=date(2023, 9, 13)) == []  # PDPL from 14 Sept 2023
+    assert data.regimes_for("CN", as_of=date(2021, 10, 31)) == []  # PIPL from 1 Nov 2021
     assert [r.id for r in data.regimes_for("DE")] == [
         r.id for r in data.regimes_for("DE", as_of=date(2026, 1, 1))
     ]
