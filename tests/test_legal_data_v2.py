@@ -532,8 +532,8 @@ CASES = [
         TODAY,
         "needs_review",
         "TZ",
-        "kg-clyde-tz",
-        "Form 7",
+        "kg-tz",
+        "Form No. 7",
     ),
     (
         "ug-us",
