@@ -48,7 +48,7 @@ REQUIRED = [
 # Added for issue 16 (legal data v2), from shared/reference/legal-audit-2026-12.md section 3.
 NEW_V2 = ["MY", "HK", "TH", "TW", "EG", "QA", "BH", "OM", "KW", "JO", "RS", "UA", "GE", "UY", "PE"]
 NEW_V2 += ["EC", "PA", "CR", "KZ", "UZ", "RW", "TZ", "UG", "MU", "GH", "MA", "TN", "DZ", "JE", "GG"]
-NEW_V2 += ["PK", "CI"]
+NEW_V2 += ["PK", "CI", "IM", "LK", "BD", "SN"]
 
 
 def test_all_legal_data_loads_and_cross_checks():
