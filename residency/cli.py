@@ -560,9 +560,16 @@ def jurisdictions(
     country: Annotated[
         str | None, typer.Option("--country", help="Only this country's regimes and facts.")
     ] = None,
+    stale: Annotated[
+        bool, typer.Option("--stale", help="List facts last checked over 12 months ago.")
+    ] = False,
+    as_of: AsOfOpt = None,
 ) -> None:
     """List the legal data: regimes with their as-of dates, and which countries have no data."""
     data = legal_data()
+    if stale:
+        _stale_facts(data.stale(parse_as_of(as_of)), as_json)
+        return
     coverage = data.coverage()
     if country:
         code = country.strip().upper()
@@ -619,6 +626,23 @@ def jurisdictions(
         f"them get needs_review): {' '.join(missing) or 'none'}",
         highlight=False,
     )
+    _footer(console)
+
+
+def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:
+    if as_json:
+        _print_json(rows)
+        return
+    console = _console()
+    table = Table("regime", "fact", "kind", "checked", "days", "source", "confidence")
+    for row in rows:
+        table.add_row(
+            *(str(row[k]) for k in ("regime", "fact", "kind", "checked", "days")),
+            str(row["source"]),
+            str(row["confidence"]),
+        )
+    console.print(table)
+    console.print(f"{len(rows)} facts last checked more than 12 months ago.", highlight=False)
     _footer(console)
 
 

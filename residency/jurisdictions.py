@@ -53,6 +53,14 @@ class Fact(_Strict):
     as_of: date | None = Field(default=None, description="Date the fact is true of")
     confidence: Confidence = "high"
     note: Text | None = None
+    reviewed: date | None = Field(
+        default=None, description="Date a curator last re-checked the fact against its source"
+    )
+
+    def review_date(self, retrieved: date) -> date:
+        """Answer when the fact was last checked: ``reviewed``, else ``as_of``, else the
+        date its file was last retrieved (``retrieved``, for facts dated only by ``from``)."""
+        return self.reviewed or self.as_of or retrieved
 
 
 class Law(Fact):
@@ -133,6 +141,8 @@ class ReviewTrigger(Fact):
     categories: list[Text] | Literal["all"] = Field(
         default="all", description="Only for data in these categories (default: all data)"
     )
+    start: date | None = Field(default=None, alias="from")
+    until: date | None = None
 
 
 class Localisation(Fact):
@@ -146,6 +156,7 @@ class Localisation(Fact):
         description="A fact the inventory lacks that decides whether the rule applies",
     )
     start: date | None = Field(default=None, alias="from")
+    until: date | None = None
     summary: Text
 
 
@@ -160,6 +171,10 @@ class CountriesOfConcern(Fact):
     summary: Text
 
 
+def _in_force(start: date | None, until: date | None, as_of: date) -> bool:
+    return (start is None or start <= as_of) and (until is None or as_of < until)
+
+
 class Regime(_Strict):
     """One origin regime's export rules, with provenance for every fact."""
 
@@ -169,6 +184,10 @@ class Regime(_Strict):
     as_of: date
     retrieved: date
     confidence: Confidence
+    start: date | None = Field(
+        default=None, alias="from", description="First day the regime's transfer rules apply"
+    )
+    until: date | None = Field(default=None, description="Day the regime stops applying")
     sources: list[Source] = Field(min_length=1)
     laws: list[Law] = Field(default_factory=list)
     free_flow: list[FreeFlow] = Field(default_factory=list)
@@ -182,6 +201,23 @@ class Regime(_Strict):
     ai_training: list[AiTrainingPosition] = Field(default_factory=list)
     notes: list[Text] = Field(default_factory=list)
     unconfirmed: list[Text] = Field(default_factory=list)
+
+    def in_force(self, as_of: date) -> bool:
+        """Tell whether the regime applies on ``as_of`` (its optional ``from``/``until``)."""
+        return _in_force(self.start, self.until, as_of)
+
+    def on(self, as_of: date) -> Regime:
+        """Return the regime as it stood on ``as_of``: dated triggers and localisation filtered."""
+        return self.model_copy(
+            update={
+                "review_triggers": [
+                    t for t in self.review_triggers if _in_force(t.start, t.until, as_of)
+                ],
+                "localisation": [
+                    rule for rule in self.localisation if _in_force(rule.start, rule.until, as_of)
+                ],
+            }
+        )
 
     def source(self, key: str) -> Source:
         """Return the source with this key."""
@@ -262,10 +298,13 @@ class LegalData:
         msg = f"no regime {regime_id!r}"
         raise KeyError(msg)
 
-    def regimes_for(self, origin: str) -> list[Regime]:
+    def regimes_for(self, origin: str, as_of: date | None = None) -> list[Regime]:
         """Answer which regimes govern data originating in ``origin`` (country or subdivision).
 
-        A subdivision is governed by its own regime (if any) and its country's.
+        A subdivision is governed by its own regime (if any) and its country's. With
+        ``as_of``, only regimes in force that day, each as it stood then (dated review
+        triggers and localisation rules outside their dates left out); without it, every
+        regime with all its facts.
         """
         country = places.country_of(origin)
         found = []
@@ -277,11 +316,41 @@ class LegalData:
                 or any(country in places.expand(c) for c in codes if places.is_bloc(c))
             ):
                 found.append(r)
-        return found
+        if as_of is None:
+            return found
+        return [r.on(as_of) for r in found if r.in_force(as_of)]
 
     def instrument_name(self, written: str) -> str | None:
         """Map a name as written in an inventory to its canonical instrument name."""
         return self._names.get(_key(written))
+
+    def stale(self, as_of: date | None = None, months: int = 12) -> list[dict[str, object]]:
+        """Answer which facts were last checked more than ``months`` before ``as_of`` (today).
+
+        A fact's check date is its ``reviewed`` date, else its ``as_of``, else (a fact dated
+        only by ``from``) its file's ``retrieved`` date.
+        Oldest first; each row names the regime, the fact and its source.
+        """
+        day = as_of or date.today()
+        cutoff = _months_before(day, months)
+        rows = []
+        for r in self.regimes:
+            for fact in _facts(r):
+                checked = fact.review_date(r.retrieved)
+                if checked >= cutoff:
+                    continue
+                rows.append(
+                    {
+                        "regime": r.id,
+                        "kind": type(fact).__name__,
+                        "fact": fact_label(fact),
+                        "checked": checked.isoformat(),
+                        "days": (day - checked).days,
+                        "source": fact.source,
+                        "confidence": fact.confidence,
+                    }
+                )
+        return sorted(rows, key=lambda row: (row["checked"], row["regime"], row["fact"]))
 
     def coverage(self) -> list[dict[str, object]]:
         """Answer, for every ISO 3166-1 country, which regimes cover it (empty: no data)."""
@@ -292,6 +361,27 @@ class LegalData:
                 {"code": c.alpha_2, "name": places.place_name(c.alpha_2), "regimes": regimes}
             )
         return rows
+
+
+def _months_before(day: date, months: int) -> date:
+    month = day.month - 1 - months
+    year, month = day.year + month // 12, month % 12 + 1
+    while True:  # 29-31 of a shorter month: the month's last day
+        try:
+            return day.replace(year=year, month=month)
+        except ValueError:
+            day = day.replace(day=day.day - 1)
+
+
+def fact_label(fact: Fact) -> str:
+    """Name a fact for a listing: its id, name, destination or area."""
+    for attr in ("id", "name", "destination"):
+        value = getattr(fact, attr, None)
+        if value:
+            return str(value)
+    if isinstance(fact, FreeFlow):
+        return " ".join(fact.area)
+    return type(fact).__name__
 
 
 def _yaml_files(folder: str) -> list[tuple[str, str]]:
@@ -373,6 +463,14 @@ def regime_problems(r: Regime, data: LegalData) -> list[str]:
             problems.append(f"{r.id}: fact cites unknown source {fact.source!r}")
         if fact.as_of is None and getattr(fact, "start", None) is None:
             problems.append(f"{r.id}: a {type(fact).__name__} fact has no date (as_of, or from)")
+    spans = [(r.id, r.start, r.until)] + [
+        (fact_label(f), getattr(f, "start", None), getattr(f, "until", None)) for f in _facts(r)
+    ]
+    problems += [
+        f"{r.id}: {label} ends ({until}) on or before it starts ({start})"
+        for label, start, until in spans
+        if start is not None and until is not None and until <= start
+    ]
     codes = list(r.applies_to)
     codes += [c for f in r.free_flow for c in f.area]
     codes += [a.destination for a in r.adequacy]

@@ -166,6 +166,19 @@ def test_findings_most_severe_first():
     assert "Summary" in table and "residency.contract_breach" in table
 
 
+def test_jurisdictions_stale_lists_old_facts():
+    table = run("jurisdictions", "--stale", "--as-of", "2026-12-02")
+    assert table.exit_code == 0
+    assert "facts last checked more than 12 months ago" in table.output
+    rows = json.loads(run("jurisdictions", "--stale", "--as-of", "2026-12-02", "--json").output)
+    assert rows and all(r["checked"] < "2025-12-02" for r in rows)
+    assert {"regime", "fact", "kind", "checked", "days", "source", "confidence"} <= set(rows[0])
+    assert (
+        json.loads(run("jurisdictions", "--stale", "--as-of", "1990-01-01", "--json").output) == []
+    )
+    assert run("jurisdictions", "--stale", "--as-of", "2026-13-01").exit_code == 1
+
+
 def test_jurisdictions_lists_coverage():
     result = run("jurisdictions")
     assert result.exit_code == 0

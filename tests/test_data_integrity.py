@@ -45,6 +45,10 @@ REQUIRED = [
     "ID",
     "PH",
 ]
+# Added for issue 16 (legal data v2), from shared/reference/legal-audit-2026-12.md section 3.
+NEW_V2 = ["MY", "HK", "TH", "TW", "EG", "QA", "BH", "OM", "KW", "JO", "RS", "UA", "GE", "UY", "PE"]
+NEW_V2 += ["EC", "PA", "CR", "KZ", "UZ", "RW", "TZ", "UG", "MU", "GH", "MA", "TN", "DZ", "JE", "GG"]
+NEW_V2 += ["PK", "CI", "IM", "LK", "BD", "SN"]
 
 
 def test_all_legal_data_loads_and_cross_checks():
@@ -70,7 +74,45 @@ def test_every_fact_has_a_source_and_a_date(regime):
     assert regime.retrieved >= regime.as_of
 
 
-@pytest.mark.parametrize("origin", REQUIRED)
+def test_at_least_sixty_regimes():
+    assert len(legal_data().regimes) >= 60
+    assert len(REGIME_FILES) == len(legal_data().regimes)
+
+
+@pytest.mark.parametrize("regime_id", NEW_V2)
+def test_new_regimes_carry_full_provenance(regime_id):
+    regime = legal_data().regime(regime_id)
+    assert regime.applies_to == [regime_id]
+    assert regime.retrieved.isoformat() == "2026-12-02"
+    keys = {s.id: s for s in regime.sources}
+    facts = regime_facts(regime)
+    assert facts, "a regime with no fact would answer no_basis for every transfer"
+    for fact in facts:
+        source = keys[fact.source]
+        assert source.url or source.citation
+        assert fact.as_of is not None or getattr(fact, "start", None) is not None
+        assert fact.confidence in ("high", "medium", "low")
+        assert fact.review_date(regime.retrieved) <= regime.retrieved
+    # Either a rule decides (adequacy, safeguard, unrestricted) or a trigger names the gap.
+    assert regime.review_triggers or regime.unrestricted is not None
+    for trigger in regime.review_triggers:
+        assert len(trigger.missing) > 20, trigger.id
+    if regime.confidence != "high":
+        assert regime.unconfirmed, f"{regime_id}: say what could not be confirmed"
+
+
+def test_dated_facts_end_after_they_start():
+    for regime in legal_data().regimes:
+        spans = [(regime.start, regime.until)]
+        spans += [
+            (getattr(f, "start", None), getattr(f, "until", None)) for f in regime_facts(regime)
+        ]
+        for start, until in spans:
+            if start is not None and until is not None:
+                assert start < until, regime.id
+
+
+@pytest.mark.parametrize("origin", REQUIRED + NEW_V2)
 def test_required_origins_are_covered(origin):
     assert legal_data().regimes_for(origin), origin
 
@@ -102,3 +144,20 @@ def test_principles_are_sourced_and_dated():
     own = legal_data().principles["own_staff"]
     assert own.sources and all(s.url or s.citation for s in own.sources)
     assert own.retrieved >= own.as_of
+
+
+def test_stale_lists_facts_checked_over_a_year_before():
+    from datetime import date
+
+    data = legal_data()
+    rows = data.stale(date(2026, 12, 2))
+    assert rows and all(r["checked"] < "2025-12-02" for r in rows)
+    assert [r["checked"] for r in rows] == sorted(r["checked"] for r in rows)
+    keys = {(r["regime"], r["fact"]) for r in rows}
+    assert ("IN", "in-spdi-rule-7") not in keys  # re-checked on 2026-12-02
+    assert any(r["regime"] == "CO" for r in rows)  # the SIC country list, as of 2018
+    everything = data.stale(date(2100, 1, 1))
+    assert len(everything) == sum(len(regime_facts(r)) for r in data.regimes)
+    assert data.stale(date(2000, 1, 1)) == []
+    leap = [(r["regime"], r["fact"]) for r in data.stale(date(2028, 2, 29))]
+    assert leap == [(r["regime"], r["fact"]) for r in data.stale(date(2028, 2, 28))]

@@ -291,8 +291,9 @@ CASES = [
         "CA",
         {},
         TODAY,
-        "no_basis",
-        "CQLR c. P-39.1 s.17: PIA and written agreement before transfer outside Quebec",
+        "needs_review",
+        "CQLR c. P-39.1 s.17: PIA and a written agreement, no prescribed instrument"
+        " (legal-audit-2026-12 section 5.4; issue 16)",
     ),
     (
         "quebec-written-agreement",
