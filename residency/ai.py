@@ -118,7 +118,7 @@ def exposures_of(
         if not locations:
             continue
         if origin not in positions:
-            regimes = data.regimes_for(origin)
+            regimes = data.regimes_for(origin, as_of=as_of)
             positions[origin] = (regimes, *_requirement(regimes))
         regimes, requirement, position = positions[origin]
         for loc in locations:

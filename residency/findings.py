@@ -440,7 +440,7 @@ def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
             group[0].position or "no regulator position on AI training is recorded for this origin"
         )
         text = f"{head}: {' '.join(parts)} What the origin's regime requires: {position}"
-        positions = [(r, p) for r in ctx.data.regimes_for(group[0].origin) for p in r.ai_training]
+        positions = [(r, p) for r in ctx.origin(group[0].origin)[0] for p in r.ai_training]
         sources = tuple(dict.fromkeys(_ref(r, p) for r, p in positions))
         applied = [f"{r.id}:{p.id}" for r, p in positions if p.requires == group[0].requirement]
         title = {

@@ -244,7 +244,7 @@ class Context:
         """Return the origin's regimes and the data categories any of their rules look at."""
         found = self._origins.get(origin)
         if found is None:
-            regimes = self.data.regimes_for(origin)
+            regimes = self.data.regimes_for(origin, as_of=self.as_of)
             found = (regimes, _categories_judged(regimes))
             self._origins[origin] = found
         return found
@@ -363,12 +363,24 @@ def _judge_all(
     ctx: Context, regimes: list[Regime], origin: str, loc: Location, recipient: Recipient | None
 ) -> tuple[Judgement, ...]:
     if not regimes or recipient is None:
-        return (
-            Judgement(
-                "none", "needs_review", missing=f"no regime data for {origin} in data/jurisdictions"
-            ),
-        )
+        return (_no_regime(ctx, origin),)
     return tuple(judge(ctx, regime, origin, loc, recipient) for regime in regimes)
+
+
+def _no_regime(ctx: Context, origin: str) -> Judgement:
+    later = ctx.data.regimes_for(origin)
+    if not later:
+        return Judgement(
+            "none", "needs_review", missing=f"no regime data for {origin} in data/jurisdictions"
+        )
+    # The law exists in the data but was not in force on the as-of date: no transfer rule
+    # applied then, which is not the same as a transfer without a basis.
+    spans = ", ".join(f"{r.id} ({r.start or '...'} to {r.until or 'today'})" for r in later)
+    return Judgement(
+        "none",
+        "unrestricted",
+        note=f"no transfer rule of {origin} was in force on {ctx.as_of}; in the data: {spans}",
+    )
 
 
 def judge(

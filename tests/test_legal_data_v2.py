@@ -904,13 +904,12 @@ DATED_CASES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="the engine does not pass as_of to regimes_for yet")
 @pytest.mark.parametrize(
     ("origin", "system", "data", "as_of", "basis", "source"),
     [c[1:] for c in DATED_CASES],
     ids=[c[0] for c in DATED_CASES],
 )
-def test_dated_facts_once_the_engine_passes_its_date(m, origin, system, data, as_of, basis, source):
+def test_dated_facts_follow_the_as_of_date(m, origin, system, data, as_of, basis, source):
     t = _transfer(m, origin, system, data, as_of)
     assert t.basis == basis
     assert (origin, source) in {(s.regime, s.id) for s in t.deciding.sources}
