@@ -131,6 +131,8 @@ def check(inventory: InventoryOpt = None) -> None:
         f"{len(countries)} countries and subdivisions covered: {', '.join(countries)}",
         highlight=False,
     )
+    for line in m.inventory.from_catalogue.values():
+        console.print(line, markup=False, highlight=False)
     for warning in m.inventory.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False)
 
@@ -790,11 +792,13 @@ def _vendor_show(v: Any, file: str, as_json: bool) -> None:
         return
     console = _console()
     console.print(f"[bold]{v.name}[/bold] ({file}, reviewed {v.as_of})", highlight=False)
+    from rich.markup import escape
+
     table = Table("fact", "value", "confidence", "as of", "source")
     for f in facts:
         table.add_row(
-            f.path,
-            f.value,
+            escape(f.path),
+            escape(f.value),
             f.confidence or "",
             f.as_of.isoformat(),
             f.source.url if f.source else "",

@@ -100,6 +100,9 @@ class SubprocessorDiff:
 @cache
 def resolve_country(text: str) -> str | None:
     """Return the ISO 3166 code of a country as a vendor writes it, or None if unknown."""
+    raw = text.strip().lower()
+    if raw in _ALIASES:
+        return _ALIASES[raw]
     cleaned = text.strip().strip(".").strip()
     if not cleaned:
         return None
