@@ -227,9 +227,6 @@ class AiTrainingEntry(_Fact):
         if self.uses_customer_data and self.default == "none":
             msg = "'none' contradicts uses_customer_data: true; expected opt-in or opt-out"
             raise ValueError(msg)
-        if self.default == "opt-out" and self.opt_out is None:
-            msg = "default opt-out needs opt_out: admin_setting, email, contract or not_possible"
-            raise ValueError(msg)
         return self
 
     def covers(self, plan: str | None) -> bool:
@@ -965,7 +962,6 @@ def _merge_ai(v: Vendor, entries: list[AiTrainingEntry]) -> dict[str, Any]:
     notes = []
     for e in entries:
         bits = [
-            f"{e.part}: " if e.part and len(entries) > 1 else "",
             f"models: {e.models}. " if e.models else "",
             f"opt-out: {e.opt_out}. " if e.opt_out and len(entries) > 1 else "",
             f"kept after opt-out: {e.retention_after_opt_out}. "
@@ -975,7 +971,7 @@ def _merge_ai(v: Vendor, entries: list[AiTrainingEntry]) -> dict[str, Any]:
         ]
         text = "".join(bits).strip()
         if text:
-            notes.append(text)
+            notes.append(f"{e.part}: {text}" if e.part and len(entries) > 1 else text)
     if notes:
         out["notes"] = " ".join(notes)
     return out
