@@ -30,7 +30,7 @@ from residency.vendors import (
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "data" / "vendors").glob("*.yaml"))
 CATALOGUE = vendors()
-PINNED_COUNT = 12  # raise as vendors are added; the issue asks for >= 40
+PINNED_COUNT = 40  # the issue asks for >= 40 vendors; raise as vendors are added
 SLACK = (ROOT / "data" / "vendors" / "slack.yaml").read_text(encoding="utf-8")
 
 
