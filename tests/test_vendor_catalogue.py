@@ -411,3 +411,35 @@ def test_cli_import_subprocessors(tmp_path):
     assert result.exit_code == 0, result.output
     assert "+ Acme Analytics" in result.stdout
     assert "slack: 1 added, 0 removed, 1 changed, 2 unchanged" in result.stdout
+
+
+# ---------------------------------------------------------------- a real small agency
+
+AGENCY = Path(__file__).parent / "data" / "catalogue_agency.yaml"
+
+
+def test_a_small_agency_is_described_in_about_thirty_lines():
+    lines = [x for x in AGENCY.read_text().splitlines() if x.strip() and not x.startswith("#")]
+    assert len(lines) <= 32
+    m = residency.load(AGENCY)
+    assert len(m.inventory.from_catalogue) == 10
+    rules = {f.rule for f in m.findings()}
+    assert any(r.startswith("ai.") for r in rules), rules
+    assert any(r.startswith("transfer.") for r in rules), rules
+    jira = next(s for s in m.inventory.systems if s.id == "jira")
+    assert jira.ai_training is not None and jira.ai_training.opt_out == "not_possible"
+    assert jira.hosting[0].country == "IE"  # the EU location, AWS eu-west-1
+
+
+def test_an_opt_out_the_plan_does_not_allow_is_flagged():
+    inv = parse_inventory_text(
+        _inventory(
+            {
+                "id": "jira",
+                "catalogue": "atlassian",
+                "plan": "standard",
+                "ai_training": {"opted_out": "2026-09-01"},
+            }
+        )
+    )
+    assert any("allows no opt-out" in w for w in inv.warnings)
