@@ -443,3 +443,19 @@ def test_an_opt_out_the_plan_does_not_allow_is_flagged():
         )
     )
     assert any("allows no opt-out" in w for w in inv.warnings)
+
+
+def test_a_vendors_folder_next_to_the_inventory_is_used(tmp_path):
+    (tmp_path / "vendors").mkdir()
+    own = SLACK.replace("key: slack", "key: acme-chat").replace(
+        "name: Slack\n", "name: Acme Chat\n"
+    )
+    (tmp_path / "vendors" / "acme-chat.yaml").write_text(own, encoding="utf-8")
+    (tmp_path / "inventory.yaml").write_text(
+        _inventory({"id": "chat", "catalogue": "acme-chat"}), encoding="utf-8"
+    )
+    inv = read_inventory(tmp_path)
+    assert inv.systems[0].name == "Acme Chat"
+    (tmp_path / "vendors" / "acme-chat.yaml").write_text(own.replace("  list_url:", "  list_ulr:"))
+    with pytest.raises(InventoryError, match="catalogue entry 'acme-chat' is invalid"):
+        read_inventory(tmp_path)
