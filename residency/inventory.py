@@ -344,7 +344,8 @@ def _use_catalogue(entries: list[_Entry], problems: _Problems) -> dict[str, tupl
     """Complete each system that names ``catalogue: KEY`` from the vendor catalogue.
 
     Inline fields win, field by field; the result is validated like any system. A folder
-    ``vendors/`` next to the inventory file adds (or replaces) catalogue entries.
+    ``vendors/`` next to the inventory file, and the folders in ``$RESIDENCY_VENDORS``
+    (separated by the OS path separator), add (or replace) catalogue entries.
     """
     from residency.vendors import resolve_system, vendors
 
@@ -357,7 +358,12 @@ def _use_catalogue(entries: list[_Entry], problems: _Problems) -> dict[str, tupl
         if entry.data.get("catalogue") is None:
             continue
         own = Path(entry.file).parent / "vendors"
-        folders = [own] if Path(entry.file).is_file() and own.is_dir() else []
+        folders = [Path(p) for p in os.environ.get("RESIDENCY_VENDORS", "").split(os.pathsep) if p]
+        for folder in folders:
+            if not folder.is_dir():
+                problems.add(str(folder), None, "RESIDENCY_VENDORS", "no such vendor folder")
+        folders = [f for f in folders if f.is_dir()]
+        folders += [own] if Path(entry.file).is_file() and own.is_dir() else []
         catalogue = vendors(*folders, strict=False)
         result = resolve_system(entry.data, organisation_country=country, catalogue=catalogue)
         for loc, message in result.problems:

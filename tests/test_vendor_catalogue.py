@@ -459,3 +459,16 @@ def test_a_vendors_folder_next_to_the_inventory_is_used(tmp_path):
     (tmp_path / "vendors" / "acme-chat.yaml").write_text(own.replace("  list_url:", "  list_ulr:"))
     with pytest.raises(InventoryError, match="catalogue entry 'acme-chat' is invalid"):
         read_inventory(tmp_path)
+
+
+def test_vendor_folders_from_the_environment(tmp_path, monkeypatch):
+    own = SLACK.replace("key: slack", "key: acme-chat").replace(
+        "name: Slack\n", "name: Acme Chat\n"
+    )
+    (tmp_path / "acme-chat.yaml").write_text(own, encoding="utf-8")
+    monkeypatch.setenv("RESIDENCY_VENDORS", str(tmp_path))
+    inv = parse_inventory_text(_inventory({"id": "chat", "catalogue": "acme-chat"}))
+    assert inv.systems[0].name == "Acme Chat"
+    monkeypatch.setenv("RESIDENCY_VENDORS", str(tmp_path / "missing"))
+    with pytest.raises(InventoryError, match="no such vendor folder"):
+        parse_inventory_text(_inventory({"id": "chat", "catalogue": "slack"}))
