@@ -63,6 +63,13 @@ def test_every_fact_has_a_source_a_date_and_a_confidence(key):
 
 
 @pytest.mark.parametrize("key", list(CATALOGUE), ids=str)
+def test_a_secondary_source_never_gives_high_confidence(key):
+    for fact in CATALOGUE[key].facts():
+        if fact.source is not None and fact.source.kind == "secondary":
+            assert fact.confidence != "high", fact.path
+
+
+@pytest.mark.parametrize("key", list(CATALOGUE), ids=str)
 def test_a_dpf_certification_is_recorded_only_with_a_source(key):
     dpf = CATALOGUE[key].dpf
     if dpf.status == "certified":
