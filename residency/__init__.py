@@ -12,6 +12,7 @@ from residency._errors import ResidencyError as ResidencyError
 from residency._errors import UnknownSubjectError as UnknownSubjectError
 from residency.datamap import DataMap as DataMap
 from residency.datamap import load as load
+from residency.vendors import vendors as vendors
 
 __version__ = "0.1.0"
 
@@ -23,4 +24,5 @@ __all__ = [
     "UnknownSubjectError",
     "__version__",
     "load",
+    "vendors",
 ]

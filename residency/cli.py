@@ -131,6 +131,8 @@ def check(inventory: InventoryOpt = None) -> None:
         f"{len(countries)} countries and subdivisions covered: {', '.join(countries)}",
         highlight=False,
     )
+    for line in m.inventory.from_catalogue.values():
+        console.print(line, markup=False, highlight=False)
     for warning in m.inventory.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False)
 
@@ -720,6 +722,177 @@ def app_folder() -> Path:
             return folder
     msg = "the app files are missing from this installation (app.py, app_pages/)"
     raise ResidencyError(msg)
+
+
+# ------------------------------------------------------------------ vendor catalogue
+
+
+@app.command("vendors")
+@user_errors
+def vendors_command(
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[KEY | import-subprocessors VENDOR FILE.csv]",
+            help="A catalogue key to show every fact of one vendor; or import-subprocessors "
+            "VENDOR FILE.csv to compare a saved sub-processor list with the catalogue.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    folder: Annotated[
+        list[Path] | None,
+        typer.Option("--vendors", help="A folder of your own vendor files (same format)."),
+    ] = None,
+) -> None:
+    """List the vendor catalogue, show one vendor's facts with sources, or diff a list."""
+    from residency.vendors import vendors as load_vendors
+
+    words = args or []
+    cat = load_vendors(*(folder or []), strict=False)
+    if words[:1] == ["import-subprocessors"]:
+        if len(words) != 3:
+            msg = "usage: residency vendors import-subprocessors VENDOR FILE.csv"
+            raise ResidencyError(msg)
+        _vendor_import(cat.get_vendor(words[1]), Path(words[2]), as_json)
+    elif len(words) > 1:
+        msg = f"expected one catalogue key, got {' '.join(words)}"
+        raise ResidencyError(msg)
+    elif words:
+        _vendor_show(cat.get_vendor(words[0]), cat.files[words[0]], as_json)
+    else:
+        _vendor_list(cat, as_json)
+    if cat.problems and not words:
+        for problem in cat.problems:
+            _err(f"error: {problem}")
+        raise typer.Exit(1)
+
+
+def _vendor_list(cat: Any, as_json: bool) -> None:
+    from datetime import date
+
+    from rich.markup import escape
+
+    today = date.today()
+    rows = []
+    for key, v in cat.items():
+        facts = v.facts()
+        rows.append(
+            {
+                "key": key,
+                "name": v.name,
+                "vendor": v.vendor.name,
+                "entity_country": v.vendor.country,
+                "entity_countries": sorted({v.vendor.country, *(e.country for e in v.entities)}),
+                "dpf": v.dpf.status,
+                "ai_default": v.ai_summary(),
+                "as_of": v.as_of.isoformat(),
+                "oldest_fact": v.oldest().isoformat(),
+                "stale_facts": sum(f.stale(today) for f in facts),
+                "facts": len(facts),
+                "file": cat.files[key],
+            }
+        )
+    if as_json:
+        _print_json({"vendors": rows, "problems": [str(p) for p in cat.problems]})
+        return
+    console = _console()
+    table = Table("key", "name", "entity", "DPF", "AI training default", "as of", "oldest fact")
+    for r in rows:
+        age = (today - date.fromisoformat(r["oldest_fact"])).days / 365.25
+        table.add_row(
+            r["key"],
+            escape(r["name"]),
+            " ".join(r["entity_countries"]),
+            r["dpf"].replace("_", " "),
+            escape(r["ai_default"]),
+            r["as_of"],
+            f"{r['oldest_fact']} ({age:.1f} y, {r['stale_facts']}/{r['facts']} > 12 months)",
+        )
+    console.print(table)
+    console.print(
+        f"{len(rows)} vendors. Facts from public pages; re-check before relying on them. "
+        "Not legal advice.",
+        style="dim",
+        highlight=False,
+    )
+
+
+def _vendor_show(v: Any, file: str, as_json: bool) -> None:
+    facts = v.facts()
+    if as_json:
+        payload = v.model_dump(mode="json")
+        payload["file"] = file
+        payload["facts"] = [
+            {
+                "fact": f.path,
+                "value": f.value,
+                "source": f.source.url if f.source else None,
+                "as_of": f.as_of.isoformat(),
+                "confidence": f.confidence,
+            }
+            for f in facts
+        ]
+        _print_json(payload)
+        return
+    console = _console()
+    console.print(f"[bold]{v.name}[/bold] ({file}, reviewed {v.as_of})", highlight=False)
+    from rich.markup import escape
+
+    table = Table("fact", "value", "confidence", "as of", "source")
+    for f in facts:
+        table.add_row(
+            escape(f.path),
+            escape(f.value),
+            f.confidence or "",
+            f.as_of.isoformat(),
+            f.source.url if f.source else "",
+        )
+    console.print(table)
+    for title, lines in (("unconfirmed", v.unconfirmed), ("notes", v.notes)):
+        for line in lines:
+            console.print(f"{title}: {line}", markup=False, highlight=False)
+
+
+def _vendor_import(v: Any, path: Path, as_json: bool) -> None:
+    from residency.vendor_import import diff_subprocessors
+
+    if not path.is_file():
+        msg = f"{path}: no such file"
+        raise ResidencyError(msg)
+    diff = diff_subprocessors(v, path.read_text(encoding="utf-8-sig"), str(path))
+    if as_json:
+        _print_json(
+            {
+                "vendor": diff.vendor,
+                "added": [
+                    {"name": e.name, "purpose": e.purpose, "countries": list(e.countries)}
+                    for e in diff.added
+                ],
+                "removed": diff.removed,
+                "changed": [
+                    {"name": n, "before": list(a), "after": list(b)} for n, a, b in diff.changed
+                ],
+                "unchanged": diff.unchanged,
+                "problems": [str(p) for p in diff.problems],
+            }
+        )
+        return
+    console = _console()
+    for e in diff.added:
+        line = f"+ {e.name}: {e.purpose or '-'} ({', '.join(e.countries)})"
+        console.print(line, style="green", markup=False, highlight=False)
+    for name in diff.removed:
+        console.print(f"- {name}", style="red", markup=False, highlight=False)
+    for name, before, after in diff.changed:
+        line = f"~ {name}: {', '.join(before)} -> {', '.join(after)}"
+        console.print(line, style="yellow", markup=False, highlight=False)
+    summary = (
+        f"{v.key}: {len(diff.added)} added, {len(diff.removed)} removed, "
+        f"{len(diff.changed)} changed, {len(diff.unchanged)} unchanged"
+    )
+    console.print(summary, highlight=False)
+    for problem in diff.problems:
+        _err(f"warning: {problem}")
 
 
 def _version(value: bool) -> None:

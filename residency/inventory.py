@@ -294,6 +294,7 @@ def _csv_record(section: str, header: list[str], row: list[str]) -> dict[str, An
 
 def validate_entries(entries: list[_Entry], problems: _Problems) -> Inventory:
     """Turn raw entries into a validated :class:`Inventory`, or raise with every problem."""
+    from_catalogue = _use_catalogue(entries, problems)
     built: dict[str, list[Any]] = {"staff": [], "clients": [], "systems": []}
     sources: dict[str, list[_Entry]] = {"staff": [], "clients": [], "systems": []}
     organisation: Organisation | None = None
@@ -333,7 +334,44 @@ def validate_entries(entries: list[_Entry], problems: _Problems) -> Inventory:
     _Checker(inventory, org_entry, sources, problems, raw_ids).run()
     if problems.items:
         raise InventoryError(problems.items)
+    for system_id, (summary, warnings) in from_catalogue.items():
+        inventory.from_catalogue[system_id] = summary
+        inventory.warnings.extend(f"system {system_id}: {w}" for w in warnings)
     return inventory
+
+
+def _use_catalogue(entries: list[_Entry], problems: _Problems) -> dict[str, tuple[str, list[str]]]:
+    """Complete each system that names ``catalogue: KEY`` from the vendor catalogue.
+
+    Inline fields win, field by field; the result is validated like any system. A folder
+    ``vendors/`` next to the inventory file, and the folders in ``$RESIDENCY_VENDORS``
+    (separated by the OS path separator), add (or replace) catalogue entries.
+    """
+    from residency.vendors import resolve_system, vendors
+
+    org = next((e.data for e in entries if e.section == "organisation"), None)
+    country = org.get("country") if isinstance(org, dict) else None
+    used: dict[str, tuple[str, list[str]]] = {}
+    for entry in entries:
+        if entry.section != "systems" or not isinstance(entry.data, dict):
+            continue
+        if entry.data.get("catalogue") is None:
+            continue
+        own = Path(entry.file).parent / "vendors"
+        folders = [Path(p) for p in os.environ.get("RESIDENCY_VENDORS", "").split(os.pathsep) if p]
+        for folder in folders:
+            if not folder.is_dir():
+                problems.add(str(folder), None, "RESIDENCY_VENDORS", "no such vendor folder")
+        folders = [f for f in folders if f.is_dir()]
+        folders += [own] if Path(entry.file).is_file() and own.is_dir() else []
+        catalogue = vendors(*folders, strict=False)
+        result = resolve_system(entry.data, organisation_country=country, catalogue=catalogue)
+        for loc, message in result.problems:
+            problems.at(entry, loc, _field_name(entry, loc), message)
+        entry.data = result.data
+        ident = str(entry.data.get("id"))
+        used[ident] = (result.summary(ident), [*result.warnings, *result.stale])
+    return used
 
 
 def _validate_model(entry: _Entry, model: type[BaseModel], problems: _Problems) -> Any:

@@ -122,6 +122,9 @@ class AiTraining(_Strict):
     opted_out: FalseOrDate = False
     opted_in: FalseOrDate = False
     how_to_opt_out: Text | None = None
+    opt_out: Literal["admin_setting", "email", "contract", "not_possible"] | None = Field(
+        default=None, description="How a customer can opt out; not_possible: the plan allows none"
+    )
     scope: Literal["global", "per_customer"] | None = None
     data: list[Category] | None = None
     source: Text | None = None
@@ -134,6 +137,13 @@ class System(_Strict):
 
     id: Id
     name: Text | None = None
+    catalogue: Text | None = Field(
+        default=None, description="A data/vendors key: inherit the vendor's facts (inline wins)"
+    )
+    plan: Text | None = Field(default=None, description="The vendor plan (catalogue systems)")
+    residency_option: Text | None = Field(
+        default=None, description="The catalogue hosting option chosen (default: the vendor's)"
+    )
     vendor: Text
     vendor_country: Code
     certifications: list[Text] = Field(default_factory=list)
@@ -181,6 +191,7 @@ class Inventory(_Strict):
 
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
     _warnings: list[str] = PrivateAttr(default_factory=list)
+    _from_catalogue: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @property
     def origins(self) -> dict[str, str]:
@@ -191,6 +202,11 @@ class Inventory(_Strict):
     def warnings(self) -> list[str]:
         """Return things that are valid but probably not what the author meant."""
         return self._warnings
+
+    @property
+    def from_catalogue(self) -> dict[str, str]:
+        """Answer, per system id, which of its facts came from the vendor catalogue."""
+        return self._from_catalogue
 
     def content_hash(self) -> str:
         """Return a sha256 of the inventory's content, independent of file layout."""
