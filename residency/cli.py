@@ -6,19 +6,44 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from importlib import import_module
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from residency import __version__, query, rules
+from residency import __version__
 from residency._errors import InventoryError, ResidencyError
-from residency.datamap import DataMap, load, parse_as_of
-from residency.jurisdictions import legal_data
-from residency.places import place_name, place_problem
-from residency.store import Store
+
+
+class _Lazy(ModuleType):
+    """A module imported on first use: ``residency --help`` must not load pandas or SQL."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._target = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(import_module(self._target), attr)
+
+
+if TYPE_CHECKING:
+    from residency import datamap as _datamap
+    from residency import jurisdictions as _jurisdictions
+    from residency import places as _places
+    from residency import query, rules
+    from residency import store as _store
+    from residency.datamap import DataMap
+else:
+    _datamap = _Lazy("residency.datamap")
+    _jurisdictions = _Lazy("residency.jurisdictions")
+    _places = _Lazy("residency.places")
+    _store = _Lazy("residency.store")
+    query = _Lazy("residency.query")
+    rules = _Lazy("residency.rules")
 
 app = typer.Typer(
     name="residency",
@@ -97,13 +122,13 @@ def _map(inventory: Path | None, stored: str | None, db: str | None) -> DataMap:
         if inventory is not None:
             msg = "give either --inventory or --stored, not both"
             raise ResidencyError(msg)
-        return DataMap.from_inventory(Store(db).load_inventory(stored))
-    return load(inventory)
+        return _datamap.DataMap.from_inventory(_store.Store(db).load_inventory(stored))
+    return _datamap.load(inventory)
 
 
 def _footer(console: Console, text: str = "") -> None:
     """Close a table with a dim hint, the legal data's date and the not-legal-advice note."""
-    parts = [text, f"Legal data as of {legal_data().as_of}.", "Not legal advice."]
+    parts = [text, f"Legal data as of {_jurisdictions.legal_data().as_of}.", "Not legal advice."]
     console.print(" ".join(p for p in parts if p), style="dim", highlight=False)
 
 
@@ -115,8 +140,11 @@ def _print_json(payload: Any) -> None:
 @user_errors
 def check(inventory: InventoryOpt = None) -> None:
     """Validate an inventory: print a summary, or every problem found (exit code 1)."""
-    m = load(inventory)
-    s = m.summary()
+    from residency.inventory import read_inventory
+    from residency.summary import summarize
+
+    inv = read_inventory(inventory)
+    s = summarize(inv).as_dict()
     console = _console()
     console.print(f"[bold]{s['organisation']}[/bold]: inventory is valid ({s['inventory_hash']})")
     table = Table("entity", "count", "countries")
@@ -131,9 +159,9 @@ def check(inventory: InventoryOpt = None) -> None:
         f"{len(countries)} countries and subdivisions covered: {', '.join(countries)}",
         highlight=False,
     )
-    for line in m.inventory.from_catalogue.values():
+    for line in inv.from_catalogue.values():
         console.print(line, markup=False, highlight=False)
-    for warning in m.inventory.warnings:
+    for warning in inv.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False)
 
 
@@ -263,10 +291,8 @@ def country(
         )
         return
     console = _console()
-    from residency.places import place_name
-
     console.print(
-        f"[bold]{place_name(result.country)}[/bold] ({result.country}): data of "
+        f"[bold]{_places.place_name(result.country)}[/bold] ({result.country}): data of "
         f"{len(result.subjects)} subjects; categories: {', '.join(result.categories)}; "
         f"{len(result.staff)} staff work from here",
         highlight=False,
@@ -298,7 +324,7 @@ def transfers(
     for t in found:
         counts[t.basis] = counts.get(t.basis, 0) + 1
     summary = ", ".join(f"{counts[b]} {b}" for b in rules.BASES if b in counts)
-    day = parse_as_of(as_of).isoformat()
+    day = _datamap.parse_as_of(as_of).isoformat()
     console.print(
         f"[bold]{m.name}[/bold]: {len(found)} transfers as of {day} ({summary})", highlight=False
     )
@@ -338,7 +364,7 @@ def findings(
         _print_json([f.as_dict() for f in found])
         return
     console = _console()
-    day = parse_as_of(as_of).isoformat()
+    day = _datamap.parse_as_of(as_of).isoformat()
     by_severity = {s: sum(f.severity == s for f in found) for s in rules.SEVERITIES}
     console.print(
         f"[bold]{m.name}[/bold]: {len(found)} findings as of {day} ("
@@ -374,7 +400,7 @@ def ai(
         _print_json([e.as_dict() for e in found])
         return
     console = _console()
-    day = parse_as_of(as_of).isoformat()
+    day = _datamap.parse_as_of(as_of).isoformat()
     by_system: dict[str, list[Any]] = {}
     for e in found:
         by_system.setdefault(e.system_id, []).append(e)
@@ -515,7 +541,7 @@ def export(
         msg = f"unknown --format {fmt!r}: expected json or csv"
         raise ResidencyError(msg)
     m = _map(inventory, stored, db)
-    day = parse_as_of(as_of)
+    day = _datamap.parse_as_of(as_of)
     m.assessment(as_of=day)  # judge before opening the file: an error leaves nothing behind
     folder = out.resolve().parent
     try:
@@ -568,20 +594,20 @@ def jurisdictions(
     as_of: AsOfOpt = None,
 ) -> None:
     """List the legal data: regimes with their as-of dates, and which countries have no data."""
-    data = legal_data()
+    data = _jurisdictions.legal_data()
     if stale:
-        _stale_facts(data.stale(parse_as_of(as_of)), as_json)
+        _stale_facts(data.stale(_datamap.parse_as_of(as_of)), as_json)
         return
     coverage = data.coverage()
     if country:
         code = country.strip().upper()
-        problem = place_problem(code)
+        problem = _places.place_problem(code)
         if problem:
             raise ResidencyError(problem)
         coverage = [
             {
                 "code": code,
-                "name": place_name(code),
+                "name": _places.place_name(code),
                 "regimes": [r.id for r in data.regimes_for(code)],
             }
         ]
@@ -658,7 +684,7 @@ def import_(
     from residency.inventory import read_inventory
 
     inv = read_inventory(path)
-    store = Store(db)
+    store = _store.Store(db)
     result = store.import_inventory(inv, source=str(path))
     verb = "stored" if result.changed else "already stored, unchanged"
     counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
@@ -672,7 +698,7 @@ def import_(
 def stored(db: DbOpt = None) -> None:
     """List the inventories kept in the store."""
     table = Table("name", "country", "imported at", "content hash", "source")
-    for record in Store(db).names():
+    for record in _store.Store(db).names():
         table.add_row(
             record.name,
             record.country,
@@ -745,7 +771,7 @@ def vendors_command(
     ] = None,
 ) -> None:
     """List the vendor catalogue, show one vendor's facts with sources, or diff a list."""
-    from residency.vendors import vendors as load_vendors
+    from residency.catalogue import vendors as load_vendors
 
     words = args or []
     cat = load_vendors(*(folder or []), strict=False)

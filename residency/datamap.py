@@ -26,7 +26,6 @@ from residency.findings import Assessment, Finding, assess_all
 from residency.graph import build_graph
 from residency.inventory import read_inventory
 from residency.model import Inventory
-from residency.places import country_of
 from residency.whatif import WhatIfResult
 
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
@@ -201,21 +200,9 @@ class DataMap:
 
     def summary(self) -> dict[str, object]:
         """Return counts per entity and the countries the inventory covers."""
-        inv = self.inventory
-        countries = {
-            n.removeprefix("country:") for n, k in self.graph.nodes(data="kind") if k == "country"
-        }
-        return {
-            "organisation": inv.organisation.name,
-            "staff": len(inv.staff),
-            "clients": len(inv.clients),
-            "systems": len(inv.systems),
-            "subprocessors": sum(len(s.subprocessors) for s in inv.systems),
-            "staff_countries": len({country_of(p.country) for p in inv.staff}),
-            "client_countries": len({country_of(c.country) for c in inv.clients}),
-            "countries": sorted(countries),
-            "inventory_hash": inv.content_hash(),
-        }
+        from residency.summary import summarize
+
+        return summarize(self.inventory).as_dict()
 
     def _repr_html_(self) -> str:
         s = self.summary()

@@ -347,7 +347,7 @@ def _use_catalogue(entries: list[_Entry], problems: _Problems) -> dict[str, tupl
     ``vendors/`` next to the inventory file, and the folders in ``$RESIDENCY_VENDORS``
     (separated by the OS path separator), add (or replace) catalogue entries.
     """
-    from residency.vendors import resolve_system, vendors
+    from residency.catalogue import resolve_system, vendors
 
     org = next((e.data for e in entries if e.section == "organisation"), None)
     country = org.get("country") if isinstance(org, dict) else None

@@ -25,7 +25,7 @@ import pycountry
 
 from residency import places
 from residency._errors import InventoryProblem
-from residency.vendors import Vendor, VendorDataError
+from residency.catalogue import Vendor, VendorDataError
 
 _COLUMNS = {
     "name": ("name", "entity", "entity name", "sub-processor", "subprocessor", "vendor", "company"),

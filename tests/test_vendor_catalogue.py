@@ -15,17 +15,17 @@ from typer.testing import CliRunner
 
 import residency
 from residency import InventoryError
-from residency.cli import app
-from residency.datamap import DataMap
-from residency.inventory import parse_inventory_text, read_inventory
-from residency.vendor_import import diff_subprocessors, read_subprocessor_csv, resolve_country
-from residency.vendors import (
+from residency.catalogue import (
     Vendor,
     VendorDataError,
     parse_vendor,
     resolve_system,
     vendors,
 )
+from residency.cli import app
+from residency.datamap import DataMap
+from residency.inventory import parse_inventory_text, read_inventory
+from residency.vendor_import import diff_subprocessors, read_subprocessor_csv, resolve_country
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "data" / "vendors").glob("*.yaml"))

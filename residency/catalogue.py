@@ -4,7 +4,7 @@ One YAML file per vendor in ``data/vendors/`` (format: docs/vendor-data.md). A u
 files of their own in a folder of the same format; they are validated the same way and win
 over a shipped entry with the same key.
 
->>> from residency.vendors import vendors
+>>> from residency.catalogue import vendors
 >>> cat = vendors()
 >>> cat["slack"].vendor.name
 'Slack Technologies, LLC'
