@@ -32,8 +32,8 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(BIN)/.installed  ## load + graph + where at 1x, 10x, 100x and enterprise size
-	$(BIN)/python benchmarks/bench_where.py
+bench: $(BIN)/.installed  ## the whole chain, stage by stage, at 1x, 10x, 100x and enterprise size
+	$(BIN)/python benchmarks/bench_chain.py
 
 clean:
 	rm -rf $(VENV) .residency build dist .pytest_cache .hypothesis

@@ -14,10 +14,9 @@ from collections import UserList
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import networkx as nx
-import pandas as pd
 
 from residency import query
 from residency._errors import ResidencyError
@@ -27,6 +26,9 @@ from residency.graph import build_graph
 from residency.inventory import read_inventory
 from residency.model import Inventory
 from residency.whatif import WhatIfResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
 
@@ -228,6 +230,8 @@ class TransferList(_FrameList):
         from residency.export import REGISTER_COLUMNS, register_rows
 
         rows = register_rows([t.as_dict() for t in self.data])
+        import pandas as pd
+
         return pd.DataFrame(rows, columns=REGISTER_COLUMNS)
 
     def to_csv(self) -> str:
@@ -245,6 +249,8 @@ class RouteList(_FrameList):
         import io
 
         text = self.to_csv()
+        import pandas as pd
+
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
     def to_csv(self) -> str:
@@ -281,6 +287,8 @@ class FindingList(_FrameList):
             "evidence",
             "sources",
         ]
+        import pandas as pd
+
         return pd.DataFrame(rows, columns=columns)
 
 
@@ -316,6 +324,8 @@ class ExposureList(_FrameList):
             "regimes",
             "path",
         ]
+        import pandas as pd
+
         return pd.DataFrame(rows, columns=columns)
 
 

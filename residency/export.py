@@ -22,10 +22,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import IO, Any
-
-import jsonschema
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any
 
 from residency.categories import category_classes, fides_key
 from residency.findings import Assessment, Finding
@@ -34,6 +31,9 @@ from residency.model import Inventory
 from residency.query import reaches
 from residency.routes import Route, SubjectMap
 from residency.rules import SourceRef
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_ID = "residency-export/2"
 SCHEMA_FILE = "export-2.schema.json"
@@ -55,6 +55,8 @@ def schema() -> dict[str, Any]:
 
 def validate(document: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` if a document does not follow the schema."""
+    import jsonschema
+
     jsonschema.Draft202012Validator(schema()).validate(document)
 
 
@@ -482,6 +484,8 @@ class ExportDocument(dict):  # type: ignore[type-arg]
             {**r, "subject_count": r["subjects"]["count"], "subjects": r["subjects"]["ids"]}
             for r in self["routes"]
         ]
+        import pandas as pd
+
         return pd.DataFrame(rows)
 
     def to_json(self) -> str:

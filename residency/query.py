@@ -21,15 +21,17 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
-import pandas as pd
 
 from residency import places
 from residency._errors import UnknownSubjectError
 from residency._perf import bulk
 from residency.graph import ORGANISATION
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KINDS = ("stored", "processed", "accessed", "trained")
 SUBJECT_KINDS = ("client", "staff", "system")
@@ -153,6 +155,8 @@ class CountryResult:
 
 def _frame(locations: list[Location], graph: nx.DiGraph | None = None) -> pd.DataFrame:
     ordered = sorted(locations, key=_sort_key)
+    import pandas as pd
+
     frame = pd.DataFrame([loc.as_row() for loc in ordered], columns=COLUMNS)
     if graph is not None:
         frame["evidence"] = [path_text(graph, loc.path) for loc in ordered]

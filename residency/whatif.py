@@ -14,13 +14,14 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from residency import places, regions
 from residency._errors import ResidencyError
 from residency.model import Hosting, Inventory, Staff, Subprocessor, System
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class ScenarioError(ResidencyError):
@@ -359,6 +360,8 @@ class WhatIfResult:
     def to_frame(self) -> pd.DataFrame:
         """Return one row per difference."""
         columns = ["area", "change", "subject", "rule", "before", "after"]
+        import pandas as pd
+
         return pd.DataFrame([d.as_dict() for d in self.differences], columns=columns)
 
     def as_dict(self) -> dict[str, Any]:
