@@ -230,6 +230,7 @@ def _transfer_rule(v: Verdict) -> str | None:
 
 
 def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]) -> Finding:
+    pairs.sort(key=lambda p: (*p[0].prefix, *p[1].tail))  # the inventory's order never shows
     verdicts = list(dict.fromkeys(h.verdict for _, h in pairs if h.verdict is not None))
     countries = tuple(sorted({h.country for _, h in pairs}))
     regimes = sorted({j.regime for v in verdicts for j in v.judgements})

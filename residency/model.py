@@ -209,8 +209,19 @@ class Inventory(_Strict):
         return self._from_catalogue
 
     def content_hash(self) -> str:
-        """Return a sha256 of the inventory's content, independent of file layout."""
-        canonical = json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        """Return a sha256 of the inventory's content, independent of file layout and order.
+
+        Staff, clients and systems are compared by id, and a system's hosting rows and
+        sub-processors as sets: listing them in another order is the same inventory.
+        """
+        doc = self.model_dump(mode="json")
+        for key in ("staff", "clients", "systems"):
+            doc[key] = sorted(doc[key], key=lambda entry: entry["id"])
+        for system in doc["systems"]:
+            for key in ("hosting", "subprocessors"):
+                system[key] = sorted(system[key], key=_canonical)
+        return "sha256:" + hashlib.sha256(_canonical(doc).encode("utf-8")).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -255,7 +255,7 @@ class Walker:
                 tuple(
                     sorted(
                         self.route_verdicts[key],
-                        key=lambda v: [(j.regime, j.basis, j.note or "") for j in v.judgements],
+                        key=lambda v: repr(v.judgements),
                     )
                 ),
             )

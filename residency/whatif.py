@@ -106,39 +106,46 @@ def _hosting(target: str) -> Hosting:
 
 @dataclass(frozen=True)
 class ReplaceSubprocessor:
-    """Remove a sub-processor (``new`` None) or replace it with another."""
+    """Remove a sub-processor (``new`` None) or replace it with another.
+
+    A sub-processor is known by its name: every entry of that name goes (the graph keeps
+    one recipient per name).
+    """
 
     system: str
     name: str
     new: Subprocessor | None = None
-    index: int | None = None  # where to put ``new`` back when undoing a removal
+    restore: tuple[tuple[int, Subprocessor], ...] = ()  # undoing: the entries to put back
+    drop: Subprocessor | None = None  # undoing a replacement: the entry to take out first
 
     def apply(self, inv: Inventory, as_of: date) -> ReplaceSubprocessor:
         """Apply to ``inv`` (a copy) and return the change that undoes it."""
         system = _system(inv, self.system)
-        if not self.name and self.new is not None:  # undoing a removal: put it back
-            system.subprocessors.insert(self.index or 0, self.new)
-            return ReplaceSubprocessor(self.system, self.new.name)
+        if self.restore:
+            if self.drop is not None:
+                system.subprocessors.remove(self.drop)
+            for index, sub in self.restore:
+                system.subprocessors.insert(index, sub)
+            return ReplaceSubprocessor(self.system, self.restore[0][1].name, self.drop)
         names = [s.name for s in system.subprocessors]
         if self.name not in names:
             msg = (
                 f"system {self.system!r} has no sub-processor {self.name!r}: expected one of "
-                f"{', '.join(map(repr, names)) or 'none'}"
+                f"{', '.join(map(repr, dict.fromkeys(names))) or 'none'}"
             )
             raise ScenarioError(msg)
-        index = names.index(self.name)
-        old = system.subprocessors.pop(index)
+        removed = tuple((i, s) for i, s in enumerate(system.subprocessors) if s.name == self.name)
+        system.subprocessors = [s for s in system.subprocessors if s.name != self.name]
         if self.new is not None:
-            system.subprocessors.insert(index, self.new)
-            return ReplaceSubprocessor(self.system, self.new.name, old)
-        return ReplaceSubprocessor(self.system, "", old, index)
+            system.subprocessors.insert(removed[0][0], self.new)
+        return ReplaceSubprocessor(self.system, "", restore=removed, drop=self.new)
 
     def describe(self) -> str:
         """Say what the change does, in plain words."""
+        if self.restore:
+            return f"put sub-processor {self.restore[0][1].name!r} back in {self.system}"
         if self.new is None:
             return f"remove sub-processor {self.name!r} from {self.system}"
-        if not self.name:
-            return f"add sub-processor {self.new.name!r} back to {self.system}"
         countries = ", ".join(self.new.countries)
         return f"replace {self.name!r} in {self.system} by {self.new.name!r} ({countries})"
 
