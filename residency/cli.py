@@ -88,6 +88,7 @@ AsOfOpt = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+TABLE_ROWS = 500  # longer answers print as plain blocks, not a laid-out table
 
 
 def _console() -> Console:
@@ -377,10 +378,17 @@ def findings(
         countries = sorted({c for f in group for c in f.countries})
         summary.add_row(severity, rule, str(len(group)), " ".join(countries))
     console.print(summary)
-    table = Table("severity", "rule", "subject", "countries", "what to act on", show_lines=True)
-    for f in found:
-        table.add_row(f.severity, f.rule, f.subject, " ".join(f.countries), f.explanation)
-    console.print(table)
+    if len(found) <= TABLE_ROWS:
+        table = Table("severity", "rule", "subject", "countries", "what to act on", show_lines=True)
+        for f in found:
+            table.add_row(f.severity, f.rule, f.subject, " ".join(f.countries), f.explanation)
+        console.print(table)
+    else:  # laying out a table of thousands of rows takes minutes: plain blocks instead
+        out = sys.stdout
+        for f in found:
+            out.write(f"\n{f.severity}  {f.rule}  {f.subject}  {' '.join(f.countries)}\n")
+            out.write(f"    {f.explanation}\n")
+        out.flush()
     _footer(console, "Evidence paths and sources: --json or residency export.")
 
 

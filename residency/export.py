@@ -21,7 +21,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import IO, TYPE_CHECKING, Any
 
 from residency.categories import category_classes, fides_key
@@ -29,7 +29,7 @@ from residency.findings import Assessment, Finding
 from residency.jurisdictions import LegalData
 from residency.model import Inventory
 from residency.query import reaches
-from residency.routes import Route, SubjectMap
+from residency.routes import Route, SubjectMap, route_id
 from residency.rules import SourceRef
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ class Table(dict):  # type: ignore[type-arg]
 TABLES = ("notes", "sources", "subjects", "systems")  # the parts written as tables
 
 
+@lru_cache(maxsize=65536)
 def source_id(ref: SourceRef) -> str:
     """Return the id a legal source is referenced by in the export (derived from its content).
 
@@ -87,6 +88,7 @@ def source_id(ref: SourceRef) -> str:
     return "src-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
+@lru_cache(maxsize=65536)
 def note_id(text: str) -> str:
     """Return the id a note is referenced by in the export (derived from its text)."""
     return "n-" + hashlib.sha256(text.encode()).hexdigest()[:10]
@@ -339,7 +341,7 @@ def _transfers(assessment: Assessment) -> Iterator[dict[str, Any]]:
     for name in sorted(assessment.subject_maps):
         sm: SubjectMap = assessment.subject_maps[name]
         if sm.routes:
-            yield {"subject": name, "routes": sorted(k.id for k in sm.routes)}
+            yield {"subject": name, "routes": sorted(route_id(k) for k in sm.routes)}
 
 
 def _ai_training(assessment: Assessment) -> list[dict[str, Any]]:

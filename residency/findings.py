@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -23,7 +23,7 @@ from residency._perf import bulk
 from residency.ai import STRICT, Exposure, exposures_of
 from residency.jurisdictions import LegalData, legal_data
 from residency.query import Location, Unit, WhereResult, path_text, subjects, where
-from residency.routes import Hit, Route, SubjectMap, Walker
+from residency.routes import Hit, Route, SubjectMap, Walker, route_id
 from residency.rules import (
     SEVERITIES,
     Context,
@@ -158,16 +158,53 @@ def assess_all(
     with bulk():
         maps = {s: walker.subject(s) for s in names}
         found = []
+        memo: dict[tuple[Any, ...], tuple[str, list[Finding]]] = {}
         for sm in maps.values():
-            found += _transfer_findings(ctx, sm)
-            found += _localisation(ctx, sm)
+            found += _shared_findings(ctx, sm, memo)
             found += _contract(ctx, sm)
-            found += _concern(ctx, sm)
         exposed = exposures_of(G, _trained(maps), ctx.data, ctx.as_of)
         found += _ai_findings(ctx, exposed)
         routes = walker.routes(maps)
         found.sort(key=lambda f: (SEVERITIES.index(f.severity), *f.key, f.countries))
     return Assessment(ctx.as_of, maps, routes, found, exposed, ctx)
+
+
+def _shared_findings(
+    ctx: Context, sm: SubjectMap, memo: dict[tuple[Any, ...], tuple[str, list[Finding]]]
+) -> list[Finding]:
+    """Find transfer, localisation and concern issues; subjects alike share the work.
+
+    Subjects whose data sits only in shared hits (no access of their own: typically staff
+    data) with the same origin and systems get the same findings but for their own id, so
+    those are built once and re-addressed: every such text starts with the subject.
+    """
+    if any(access for _, _, access in sm.units):
+        return _own_findings(ctx, sm)
+    signature = (sm.origin, tuple((u.system, u.data, u.prefix[1:]) for u, _, _ in sm.units))
+    known = memo.get(signature)
+    if known is None:
+        found = _own_findings(ctx, sm)
+        memo[signature] = (sm.subject, found)
+        return found
+    first, found = known
+    return [_readdressed(f, first, sm.subject) for f in found]
+
+
+def _own_findings(ctx: Context, sm: SubjectMap) -> list[Finding]:
+    return [*_transfer_findings(ctx, sm), *_localisation(ctx, sm), *_concern(ctx, sm)]
+
+
+def _readdressed(f: Finding, old: str, new: str) -> Finding:
+    def swap(text: str) -> str:
+        assert text.startswith(old), text
+        return new + text[len(old) :]
+
+    return replace(
+        f,
+        subject=new,
+        explanation=swap(f.explanation),
+        evidence=tuple(e if e.startswith("... and") else swap(e) for e in f.evidence),
+    )
 
 
 def _trained(maps: dict[str, SubjectMap]) -> Iterator[tuple[str, str, list[Location]]]:
@@ -276,7 +313,7 @@ def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]
         )
         title = "Fragile transfer basis"
     sources = tuple(dict.fromkeys(s for v in verdicts for s in v.sources))
-    routes = {h.route.id for _, h in pairs if h.route is not None}
+    routes = {route_id(h.route) for _, h in pairs if h.route is not None}
     return Finding(
         RULES[rule],
         rule,

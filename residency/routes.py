@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -77,6 +78,12 @@ class RouteKey(NamedTuple):
             self.basis,
             self.instrument or "",
         )
+
+
+@lru_cache(maxsize=1 << 20)
+def route_id(key: RouteKey) -> str:
+    """Return a route key's id (remembered: a route is named once per subject it carries)."""
+    return key.id
 
 
 @dataclass(frozen=True, slots=True)

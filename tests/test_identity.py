@@ -123,3 +123,14 @@ def test_node_ids_are_natural_keys(small):
 def test_copying_the_demo_folder_keeps_the_export(tmp_path):
     shutil.copytree(DEMO, tmp_path / "demo")
     assert _export(load(tmp_path / "demo")) == DEMO_EXPORT
+
+
+def test_subjects_alike_get_the_findings_they_would_get_alone(demo):
+    from residency.findings import assess_all
+
+    everyone = demo.assessment(as_of=AS_OF)
+    staff = demo.subjects("staff")[:12]
+    for subject in staff:
+        alone = assess_all(demo.graph, as_of=everyone.as_of, subject=subject)
+        mine = [f for f in everyone.findings if f.subject == subject]
+        assert [f.as_dict() for f in mine] == [f.as_dict() for f in alone.findings], subject
