@@ -245,7 +245,7 @@ def _decode(raw: bytes, name: str, problems: _Problems) -> str:
                     "this looks like a Windows-1252 (Excel 'CSV') file: "
                     "save it as 'CSV UTF-8 (Comma delimited)'"
                 )
-        problems.add(name, line, "encoding", f"not UTF-8 text (byte 0x{byte}): {hint}")
+        problems.add(name, line, "encoding", f"expected UTF-8 text, found byte 0x{byte}: {hint}")
         return ""
     return _checked_text(text, name, problems)
 
@@ -867,74 +867,191 @@ def _suggest(ref: str, known: set[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_UPLOAD_FILES = (INVENTORY_FILE, *CSV_FILES.values())
+_MAX_RATIO = 200  # inflated bytes per compressed byte beyond which a member is a zip bomb
 
 
-def read_upload(filename: str, content: bytes) -> Inventory:
+def read_upload(filename: str, content: bytes, *, limits: Limits | None = None) -> Inventory:
     """Validate an uploaded inventory: a ``.yaml``/``.yml`` file, or a ``.zip`` of a folder.
 
     The zip may hold ``inventory.yaml`` (and ``staff.csv``, ``clients.csv``) at its top or
-    inside one folder. Nothing is kept: the files are read from a temporary folder.
+    inside one folder. Only those three files are inflated, each bounded by the bytes it
+    actually inflates to, into a temporary folder that is removed afterwards; a member
+    with an unsafe name, a link, a nested zip, encryption or an unknown compression is
+    refused with a message. Nothing is kept.
     """
     import tempfile
     import zipfile
 
-    name = Path(filename).name
+    limits = limits or current()
+    name = shown(Path(filename).name) or "upload"
     lower = name.lower()
+
+    def fail(message: str, fld: str = "zip") -> InventoryError:
+        return InventoryError([InventoryProblem(name, None, fld, message)])
+
+    if len(content) > limits.file_bytes:
+        msg = f"larger than {limits.file_mb} MB; {limits.hint('file_mb')}"
+        raise fail(msg, "file")
     if lower.endswith((".yaml", ".yml")):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InventoryError(
-                [InventoryProblem(name, None, "encoding", f"expected UTF-8 text ({exc.reason})")]
-            ) from None
-        return parse_inventory_text(text, name=name)
-    if not lower.endswith(".zip"):
-        raise InventoryError(
-            [InventoryProblem(name, None, "file", "expected a .yaml file or a .zip of a folder")]
+        problems = _Problems()
+        text = _decode(content, name, problems)
+        if problems.items:
+            raise InventoryError(problems.items, limit=limits.problems)
+        inventory = parse_inventory_text(text, name=name, limits=limits)
+        inventory.warnings.insert(
+            0,
+            "a single YAML file was uploaded: staff and clients kept in staff.csv or "
+            "clients.csv are only read from a zip of the whole folder",
         )
+        return inventory
+    if not lower.endswith(".zip"):
+        msg = "expected a .yaml file or a .zip of a folder"
+        raise fail(msg, "file")
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile:
-        raise InventoryError(
-            [InventoryProblem(name, None, "zip", "not a valid zip file")]
-        ) from None
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        msg = "not a valid zip file (save the folder as a .zip again)"
+        raise fail(msg) from None
     with archive, tempfile.TemporaryDirectory() as tmp:
-        _safe_extract(archive, name, Path(tmp))
-        found = sorted(Path(tmp).rglob(INVENTORY_FILE), key=lambda p: len(p.parts))
-        if not found:
-            raise InventoryError(
-                [InventoryProblem(name, None, "inventory.yaml", "the zip holds no inventory.yaml")]
-            )
-        # Name the upload, not the temporary folder, in everything the user sees.
-        folder = f"{found[0].parent}{os.sep}"
+        if len(members) > limits.zip_members:
+            msg = f"{len(members):,} members; {limits.hint('zip_members')}"
+            raise fail(msg)
+        chosen = _upload_members(members, name, limits)
+        folder = Path(tmp)
+        total = 0
+        for filename_in_zip, member in chosen.items():
+            data = _inflate(archive, member, name, limits, limits.file_bytes - total)
+            total += len(data)
+            # A fixed name under the temporary folder: nothing from the zip names a path.
+            (folder / filename_in_zip).write_bytes(data)
+        label = f"{name}:"
+        tmp_prefix = f"{folder}{os.sep}"
         try:
-            inventory = read_inventory(found[0].parent)
+            inventory = read_inventory(folder, limits=limits)
         except InventoryError as exc:
             raise InventoryError(
                 [
                     InventoryProblem(
-                        p.file.replace(folder, f"{name}:", 1), p.line, p.field, p.message
+                        p.file.replace(tmp_prefix, label, 1), p.line, p.field, p.message
                     )
                     for p in exc.problems
-                ]
+                ],
+                limit=limits.problems,
             ) from None
     for key, origin in list(inventory.origins.items()):
-        inventory.origins[key] = origin.replace(folder, f"{name}:", 1)
+        inventory.origins[key] = origin.replace(tmp_prefix, label, 1)
     return inventory
 
 
-def _safe_extract(archive: Any, name: str, target: Path) -> None:
+def _upload_members(members: list[Any], name: str, limits: Limits) -> dict[str, Any]:
+    """Check every member's name and kind; answer the three files to read, by file name."""
+    problems = _Problems()
+    by_name: dict[str, Any] = {}
+    for member in members:
+        problem = _member_problem(member)
+        if problem:
+            problems.add(name, None, shown(member.filename)[:120], problem)
+            continue
+        key = member.filename.replace("\\", "/").rstrip("/")
+        if key in by_name:
+            problems.add(name, None, key[:120], "appears twice in the zip (a file and a folder?)")
+        by_name[key] = member
+    if problems.items:
+        raise InventoryError(problems.items, limit=limits.problems)
+    candidates = sorted(
+        (k for k, m in by_name.items() if k.rsplit("/", 1)[-1] == INVENTORY_FILE),
+        key=lambda k: (k.count("/"), k),
+    )
+    if not candidates:
+        raise InventoryError(
+            [InventoryProblem(name, None, "inventory.yaml", "the zip holds no inventory.yaml")]
+        )
+    if len(candidates) > 1 and candidates[0].count("/") == candidates[1].count("/"):
+        raise InventoryError(
+            [
+                InventoryProblem(
+                    name,
+                    None,
+                    "inventory.yaml",
+                    f"the zip holds several inventory.yaml files ({candidates[0]}, "
+                    f"{candidates[1]}): zip one organisation's folder",
+                )
+            ]
+        )
+    prefix = candidates[0][: -len(INVENTORY_FILE)]
+    chosen = {}
+    for filename in _UPLOAD_FILES:
+        member = by_name.get(prefix + filename)
+        if member is None:
+            continue
+        if member.is_dir():
+            raise InventoryError(
+                [InventoryProblem(name, None, prefix + filename, "is a folder: expected a file")]
+            )
+        chosen[filename] = member
+    return chosen
+
+
+def _member_problem(member: Any) -> str | None:
+    """Answer why a zip member is refused, or None."""
+    import stat as stat_module
+
+    raw = member.filename
+    parts = raw.replace("\\", "/").split("/")
+    if "\x00" in raw:
+        return "a name with a NUL byte"
+    if raw.startswith(("/", "\\")) or (len(raw) > 1 and raw[1] == ":"):
+        return "unsafe path: absolute, the zip must hold relative names"
+    if ".." in parts:
+        return "unsafe path: it climbs out of the folder with '..'"
+    if len(raw) > 1024 or any(len(p.encode("utf-8", "replace")) > 255 for p in parts):
+        return "a name too long for a file system"
+    mode = member.external_attr >> 16
+    if stat_module.S_ISLNK(mode):
+        return "a symbolic link: the zip must hold plain files"
+    if stat_module.S_IFMT(mode) and not (stat_module.S_ISREG(mode) or stat_module.S_ISDIR(mode)):
+        return "not a plain file or folder"
+    if member.flag_bits & 0x1:
+        return "encrypted: zip the folder without a password"
+    if not member.is_dir() and raw.lower().endswith(".zip"):
+        return "a zip inside the zip: upload the folder zipped once"
+    return None
+
+
+def _inflate(archive: Any, member: Any, name: str, limits: Limits, budget: int) -> bytes:
+    """Read one member, counting the bytes it actually inflates to (not what it declares)."""
+    import lzma
+    import zipfile
+    import zlib
+
+    def fail(message: str) -> InventoryError:
+        return InventoryError([InventoryProblem(name, None, shown(member.filename), message)])
+
+    chunks: list[bytes] = []
     total = 0
-    for member in archive.infolist():
-        path = Path(member.filename)
-        if path.is_absolute() or ".." in path.parts:
-            raise InventoryError(
-                [InventoryProblem(name, None, member.filename, "unsafe path in the zip")]
-            )
-        total += member.file_size
-        if total > MAX_UPLOAD_BYTES:
-            raise InventoryError(
-                [InventoryProblem(name, None, "zip", "larger than 50 MB when unpacked")]
-            )
-    archive.extractall(target)
+    try:
+        with archive.open(member) as f:
+            while chunk := f.read(1 << 16):
+                total += len(chunk)
+                if total > budget:
+                    msg = (
+                        f"inflates to more than {limits.file_mb} MB (a zip bomb?); "
+                        f"{limits.hint('file_mb')}"
+                    )
+                    raise fail(msg)
+                if total > 1 << 20 and total > _MAX_RATIO * max(member.compress_size, 1):
+                    msg = f"compressed more than {_MAX_RATIO} to 1 (a zip bomb?): refused"
+                    raise fail(msg)
+                chunks.append(chunk)
+    except NotImplementedError:
+        msg = "compressed with a method this program cannot read: use plain zip"
+        raise fail(msg) from None
+    except RuntimeError:
+        msg = "encrypted: zip the folder without a password"
+        raise fail(msg) from None
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError):
+        msg = "damaged in the zip (it does not inflate as its header says)"
+        raise fail(msg) from None
+    return b"".join(chunks)
