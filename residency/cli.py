@@ -67,12 +67,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _console() -> Console:
     # Piped output would otherwise wrap at 80 columns and split every evidence path.
+    # markup=False: names and notes come from the inventory and are never rich markup.
     probe = Console()
-    return Console(width=probe.width if probe.is_terminal else 200, soft_wrap=False)
+    return Console(width=probe.width if probe.is_terminal else 200, soft_wrap=False, markup=False)
 
 
 def _err(message: str) -> None:
-    Console(stderr=True, width=200).print(message, markup=False, highlight=False)
+    # Plain text: no markup parsing, no wrapping, and undecodable characters escaped.
+    stream = sys.stderr
+    text = message + "\n"
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+    stream.flush()
 
 
 def user_errors(func: F) -> F:
@@ -118,7 +124,7 @@ def check(inventory: InventoryOpt = None) -> None:
     m = load(inventory)
     s = m.summary()
     console = _console()
-    console.print(f"[bold]{s['organisation']}[/bold]: inventory is valid ({s['inventory_hash']})")
+    console.print(f"{s['organisation']}: inventory is valid ({s['inventory_hash']})")
     table = Table("entity", "count", "countries")
     table.add_row("staff", str(s["staff"]), str(s["staff_countries"]))
     table.add_row("clients", str(s["clients"]), str(s["client_countries"]))
@@ -168,7 +174,7 @@ def where(
         return
     console = _console()
     console.print(
-        f"[bold]{result.label}[/bold] ({result.subject}), origin {result.origin}: "
+        f"{result.label} ({result.subject}), origin {result.origin}: "
         f"data reaches {len(result.countries)} countries: {', '.join(result.countries)}",
         highlight=False,
     )
@@ -186,7 +192,7 @@ def _overview(m: DataMap, as_json: bool) -> None:
         _print_json(rows)
         return
     console = _console()
-    console.print(f"[bold]{m.name}[/bold]: where each client's data lives", highlight=False)
+    console.print(f"{m.name}: where each client's data lives", highlight=False)
     table = Table("client", "origin", *query.KINDS, show_lines=False)
     for row in rows:
         table.add_row(
@@ -264,7 +270,7 @@ def country(
     from residency.places import place_name
 
     console.print(
-        f"[bold]{place_name(result.country)}[/bold] ({result.country}): data of "
+        f"{place_name(result.country)} ({result.country}): data of "
         f"{len(result.subjects)} subjects; categories: {', '.join(result.categories)}; "
         f"{len(result.staff)} staff work from here",
         highlight=False,
@@ -297,9 +303,7 @@ def transfers(
         counts[t.basis] = counts.get(t.basis, 0) + 1
     summary = ", ".join(f"{counts[b]} {b}" for b in rules.BASES if b in counts)
     day = parse_as_of(as_of).isoformat()
-    console.print(
-        f"[bold]{m.name}[/bold]: {len(found)} transfers as of {day} ({summary})", highlight=False
-    )
+    console.print(f"{m.name}: {len(found)} transfers as of {day} ({summary})", highlight=False)
     table = Table(
         "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA", "notes"
     )
@@ -339,7 +343,7 @@ def findings(
     day = parse_as_of(as_of).isoformat()
     by_severity = {s: sum(f.severity == s for f in found) for s in rules.SEVERITIES}
     console.print(
-        f"[bold]{m.name}[/bold]: {len(found)} findings as of {day} ("
+        f"{m.name}: {len(found)} findings as of {day} ("
         + ", ".join(f"{n} {s}" for s, n in by_severity.items())
         + ")",
         highlight=False,
@@ -377,7 +381,7 @@ def ai(
     for e in found:
         by_system.setdefault(e.system_id, []).append(e)
     console.print(
-        f"[bold]{m.name}[/bold]: {len(by_system)} systems train AI models on the data of "
+        f"{m.name}: {len(by_system)} systems train AI models on the data of "
         f"{len({e.subject for e in found})} subjects, as of {day}",
         highlight=False,
     )
@@ -456,7 +460,7 @@ def whatif(
         return
     console = _console()
     console.print(
-        f"[bold]{m.name}[/bold], as of {result.as_of}: what if we " + "; ".join(result.changes),
+        f"{m.name}, as of {result.as_of}: what if we " + "; ".join(result.changes),
         highlight=False,
     )
     counts = {
