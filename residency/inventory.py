@@ -702,7 +702,10 @@ class _Checker:
     def _place(
         self, entry: _Entry, loc: tuple[Any, ...], fld: str, code: str, *, allow_blocs: bool = False
     ) -> None:
-        problem = _place_problem(code, allow_blocs)
+        if len(code) > 40:  # no code is this long; do not repeat it all back
+            problem: str | None = f"unknown code {clip(code)}: expected an ISO 3166 code"
+        else:
+            problem = _place_problem(code, allow_blocs)
         if problem:
             self.p.at(entry, loc, fld, problem)
 

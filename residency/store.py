@@ -174,6 +174,8 @@ class Store:
     def import_inventory(self, inventory: Inventory, *, source: str | None = None) -> ImportResult:
         """Store a validated inventory in one transaction, replacing one of the same name."""
         name = inventory.organisation.name
+        if source is not None:  # a path with undecodable bytes cannot be stored as text
+            source = source.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         digest = inventory.content_hash()
         counts = {
             "staff": len(inventory.staff),
