@@ -134,7 +134,7 @@ def test_lists_and_files_have_limits_that_name_how_to_raise_them(tmp_path):
     assert "RESIDENCY_MAX_ENTRIES" in problem.message and problem.line is not None
     big = tmp_path / "big.yaml"
     big.write_text(ORG + "#" * (2 * 1024 * 1024), encoding="utf-8")
-    with pytest.raises(InventoryError, match="larger than 1 MB.*RESIDENCY_MAX_FILE_MB"):
+    with pytest.raises(InventoryError, match=r"larger than 1 MB.*RESIDENCY_MAX_FILE_MB"):
         read_inventory(big, limits=small)
 
 
@@ -262,7 +262,7 @@ def test_a_folder_where_a_file_belongs(tmp_path):
     folder = _folder(tmp_path)
     (folder / "staff.csv").unlink()
     (folder / "staff.csv").mkdir()
-    with pytest.raises(InventoryError, match="staff.csv: file: is a folder"):
+    with pytest.raises(InventoryError, match=r"staff\.csv: file: is a folder"):
         read_inventory(folder)
 
 
