@@ -1048,6 +1048,8 @@ def _inflate(archive: Any, member: Any, name: str, limits: Limits, budget: int) 
                     msg = f"compressed more than {_MAX_RATIO} to 1 (a zip bomb?): refused"
                     raise fail(msg)
                 chunks.append(chunk)
+    except InventoryError:
+        raise
     except NotImplementedError:
         msg = "compressed with a method this program cannot read: use plain zip"
         raise fail(msg) from None

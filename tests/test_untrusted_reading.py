@@ -216,8 +216,7 @@ def test_quoted_newlines_count_rows_as_a_spreadsheet_does(tmp_path):
     clients = (DEMO / "clients.csv").read_bytes().split(b"\n")
     fields = clients[1].split(b",")
     fields[1] = b'"Two\nlines"'
-    bad = clients[2].replace(b",", b",ZZ-", 1) if False else clients[2]
-    body = b"\n".join([clients[0], b",".join(fields), bad, b"x,Y,ZZ," + b"," * 10])
+    body = b"\n".join([clients[0], b",".join(fields), clients[2], b"x,Y,ZZ," + b"," * 10])
     with pytest.raises(InventoryError) as info:
         read_inventory(_folder(tmp_path, clients=body + b"\n"))
     assert {p.line for p in info.value.problems} == {4}
