@@ -163,7 +163,7 @@ class Store:
             )
             raise StoreError(msg) from None
         except SQLAlchemyError as exc:
-            msg = f"cannot open the store at {_redacted(self.url)}: {_short(exc)}"
+            msg = f"cannot open the store at {_redacted(self.url)}: {_busy_or_short(exc)}"
             raise StoreError(msg) from None
 
     def names(self) -> list[InventoryRecord]:
@@ -194,12 +194,7 @@ class Store:
                 )
                 raise StoreError(msg) from None
             except OperationalError as exc:
-                text = _short(exc)
-                if "locked" in text or "busy" in text:
-                    text = (
-                        f"the store is busy: another import held it for over {BUSY_SECONDS} s; "
-                        "try again"
-                    )
+                text = _busy_or_short(exc)
                 msg = f"import into {_redacted(self.url)} failed, nothing was changed: {text}"
                 raise StoreError(msg) from None
             except SQLAlchemyError as exc:
@@ -269,6 +264,13 @@ class Store:
         wanted = "which one? give its name" if name is None else f"no inventory named {name!r}"
         msg = f"{wanted} (stored in {self.url}: {stored})"
         raise StoreError(msg)
+
+
+def _busy_or_short(exc: BaseException) -> str:
+    text = _short(exc)
+    if isinstance(exc, OperationalError) and ("locked" in text or "busy" in text):
+        return f"the store is busy: another process held it for over {BUSY_SECONDS} s; try again"
+    return text
 
 
 def _redacted(url: str) -> str:
