@@ -1,0 +1,158 @@
+"""Mutation fuzzer: N mutated inventories, each through ``residency check`` and ``export``.
+
+python scripts/fuzz.py --cases 10000 --workers 2 --seed 17
+
+Each case mutates the demo folder or a small inventory (tests/fuzzing.py) and runs both
+commands in a worker process with a memory limit and a timeout, classifying each run as
+a valid result, a clean error, a traceback, an out-of-memory, a hang or a crash. Exits 1
+if anything but valid results and clean errors was seen. ``make fuzz`` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import json
+import random
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OUTCOMES = ("valid", "clean error", "traceback", "out of memory", "hang", "crash")
+BAD = OUTCOMES[2:]
+
+
+class _Hang(Exception):
+    pass
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise _Hang
+
+
+def _init_worker(memory_gb: float) -> None:
+    import resource
+
+    limit = int(memory_gb * 1024**3)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    signal.signal(signal.SIGALRM, _alarm)
+
+
+def _run(args: list[str], timeout: int) -> tuple[str, str]:
+    from typer.testing import CliRunner
+
+    from residency.cli import app
+
+    signal.alarm(timeout)
+    try:
+        result = CliRunner().invoke(app, args)
+    except _Hang:
+        return "hang", " ".join(args[:1])
+    except MemoryError:
+        return "out of memory", args[0]
+    finally:
+        signal.alarm(0)
+    exc = result.exception
+    if isinstance(exc, _Hang):
+        return "hang", args[0]
+    if isinstance(exc, MemoryError):
+        return "out of memory", args[0]
+    if exc is not None and not isinstance(exc, SystemExit):
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        return "traceback", f"{args[0]}: {type(exc).__name__} at {where}: {str(exc)[:120]}"
+    if result.exit_code == 0:
+        return "valid", ""
+    if result.exit_code == 1 and "error:" in result.output and "Traceback" not in result.output:
+        return "clean error", ""
+    return "traceback", f"{args[0]}: exit {result.exit_code}: {result.output[-200:]!r}"
+
+
+def run_case(seed: int, case: int, timeout: int) -> list[tuple[str, str]]:
+    """Mutate, write and run one case; answer (outcome, signature) for check and export."""
+    from tests import fuzzing
+
+    rng = random.Random(seed * 1_000_003 + case)
+    bases = fuzzing.base_inventories()
+    files = fuzzing.mutate(rng, dict(bases[rng.randrange(len(bases))]))
+    with tempfile.TemporaryDirectory(prefix="residency-fuzz-") as tmp:
+        folder = fuzzing.write(Path(tmp) / "inv", files)
+        return [
+            _run(["check", "-i", str(folder)], timeout),
+            _run(["export", "-i", str(folder), "-o", str(Path(tmp) / "out.json")], timeout),
+        ]
+
+
+def main() -> int:
+    """Run the fuzzer and print the outcome table; answer the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--timeout", type=int, default=30, help="seconds per command")
+    parser.add_argument("--memory-gb", type=float, default=3.0, help="per worker")
+    parser.add_argument("--json", type=Path, help="also write the counts here")
+    opts = parser.parse_args()
+
+    counts = {cmd: collections.Counter() for cmd in ("check", "export")}
+    signatures: collections.Counter[str] = collections.Counter()
+    examples: dict[str, int] = {}
+    started = time.perf_counter()
+    pending = list(range(opts.cases))
+    done = 0
+    while pending:
+        with concurrent.futures.ProcessPoolExecutor(
+            opts.workers, initializer=_init_worker, initargs=(opts.memory_gb,)
+        ) as pool:
+            futures = {pool.submit(run_case, opts.seed, c, opts.timeout): c for c in pending}
+            pending = []
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    case = futures[future]
+                    for cmd, (outcome, sig) in zip(
+                        ("check", "export"), future.result(), strict=True
+                    ):
+                        counts[cmd][outcome] += 1
+                        if outcome in BAD:
+                            signatures[sig] += 1
+                            examples.setdefault(sig, case)
+                    done += 1
+                    if done % 500 == 0:
+                        rate = done / (time.perf_counter() - started)
+                        print(f"{done:,} cases, {rate:.1f}/s", file=sys.stderr, flush=True)
+            except BrokenProcessPool:
+                finished = {c for f, c in futures.items() if f.done() and not f.exception()}
+                lost = [c for f, c in futures.items() if c not in finished]
+                # The case a dead worker held is a crash; the rest are run again.
+                crashed = [c for f, c in futures.items() if f.done() and f.exception()]
+                for case in crashed[:1]:
+                    for cmd in counts:
+                        counts[cmd]["crash"] += 1
+                    signatures["worker died"] += 1
+                    examples.setdefault("worker died", case)
+                pending = [c for c in lost if c not in crashed[:1]]
+    seconds = time.perf_counter() - started
+    print(f"\n{opts.cases:,} inventories (seed {opts.seed}) in {seconds:.0f} s\n")
+    print("| outcome | check | export |\n| --- | --- | --- |")
+    for outcome in OUTCOMES:
+        print(f"| {outcome} | {counts['check'][outcome]:,} | {counts['export'][outcome]:,} |")
+    for sig, n in signatures.most_common(30):
+        print(f"{n:>6}  {sig}  (e.g. --seed {opts.seed}, case {examples[sig]})")
+    if opts.json:
+        opts.json.write_text(
+            json.dumps({k: dict(v) for k, v in counts.items()} | {"seconds": seconds}, indent=2)
+        )
+    bad = sum(counts[cmd][o] for cmd in counts for o in BAD)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
