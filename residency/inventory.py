@@ -122,7 +122,7 @@ def parse_inventory_text(
     limits = limits or current()
     problems = _Problems()
     text = _checked_text(text, name, problems)
-    entries = _yaml_entries(text, name, problems, limits) if text else []
+    entries = _yaml_entries(text, name, problems, limits) if text is not None else []
     if problems.items:
         raise InventoryError(problems.items, limit=limits.problems)
     return validate_entries(entries, problems, limits=limits)
@@ -165,7 +165,7 @@ def _read_entries(
             # valid inventory with no staff or clients (a false all-clear).
             folder = root.parent
     text = _read_text(yaml_path, problems, limits)
-    entries = _yaml_entries(text, shown(yaml_path), problems, limits) if text else []
+    entries = _yaml_entries(text, shown(yaml_path), problems, limits) if text is not None else []
     if folder is None:
         return entries, notes
     for section, filename in CSV_FILES.items():
@@ -175,7 +175,7 @@ def _read_entries(
         if kind != "folder":
             notes.append(f"read {shown(csv_path)} beside {shown(yaml_path)} as its {section}")
         text = _read_text(csv_path, problems, limits)
-        if text:
+        if text is not None:
             entries += _csv_entries(text, shown(csv_path), section, problems, limits)
     return entries, notes
 
@@ -200,7 +200,7 @@ _SPECIAL = {
 }
 
 
-def _read_text(path: Path, problems: _Problems, limits: Limits) -> str:
+def _read_text(path: Path, problems: _Problems, limits: Limits) -> str | None:
     """Read a file's text, bounded; stat first so a FIFO or a device is never read."""
     name = shown(path)
     try:
@@ -208,26 +208,26 @@ def _read_text(path: Path, problems: _Problems, limits: Limits) -> str:
         if not stat.S_ISREG(mode):
             what = _SPECIAL.get(stat.S_IFMT(mode), "not a regular file")
             problems.add(name, None, "file", f"is {what}: expected a file")
-            return ""
+            return None
         # O_NONBLOCK: should the path become a FIFO after the stat, opening it cannot hang.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 problems.add(name, None, "file", "is not a regular file: expected a file")
-                return ""
+                return None
             raw = f.read(limits.file_bytes + 1)
     except OSError as exc:
         problems.add(name, None, "file", f"cannot be read: {exc.strerror or exc}")
-        return ""
+        return None
     if len(raw) > limits.file_bytes:
         problems.add(
             name, None, "file", f"larger than {limits.file_mb} MB; {limits.hint('file_mb')}"
         )
-        return ""
+        return None
     return _decode(raw, name, problems)
 
 
-def _decode(raw: bytes, name: str, problems: _Problems) -> str:
+def _decode(raw: bytes, name: str, problems: _Problems) -> str | None:
     """Decode UTF-8 (a BOM allowed); a problem names the line of the first bad byte."""
     try:
         text = raw.decode("utf-8-sig")
@@ -246,7 +246,7 @@ def _decode(raw: bytes, name: str, problems: _Problems) -> str:
                     "save it as 'CSV UTF-8 (Comma delimited)'"
                 )
         problems.add(name, line, "encoding", f"expected UTF-8 text, found byte 0x{byte}: {hint}")
-        return ""
+        return None
     return _checked_text(text, name, problems)
 
 
@@ -257,8 +257,8 @@ _CONTROL = re.compile(
 )
 
 
-def _checked_text(text: str, name: str, problems: _Problems) -> str:
-    """Return ``text``, or "" after adding a located problem per line with a control character."""
+def _checked_text(text: str, name: str, problems: _Problems) -> str | None:
+    """Return ``text``, or None after adding a located problem per line with a control character."""
     text = text.removeprefix("\ufeff")
     found = 0
     last_line = 0
@@ -276,7 +276,7 @@ def _checked_text(text: str, name: str, problems: _Problems) -> str:
         problems.add(
             name, line, "text", f"{what} at column {column}: expected plain text (remove it)"
         )
-    return "" if found else text
+    return None if found else text
 
 
 def _yaml_entries(text: str, file: str, problems: _Problems, limits: Limits) -> list[_Entry]:
@@ -556,6 +556,13 @@ def validate_entries(
         if org_entry is not None and org_entry.data is None:
             problems.add(
                 org_entry.file,
+                None,
+                "organisation",
+                "missing: expected organisation: {name: ..., country: XX}",
+            )
+        if not problems.items:  # never an error that lists nothing
+            problems.add(
+                entries[0].file if entries else INVENTORY_FILE,
                 None,
                 "organisation",
                 "missing: expected organisation: {name: ..., country: XX}",
@@ -899,7 +906,7 @@ def read_upload(filename: str, content: bytes, *, limits: Limits | None = None) 
     if lower.endswith((".yaml", ".yml")):
         problems = _Problems()
         text = _decode(content, name, problems)
-        if problems.items:
+        if problems.items or text is None:
             raise InventoryError(problems.items, limit=limits.problems)
         inventory = parse_inventory_text(text, name=name, limits=limits)
         inventory.warnings.insert(

@@ -72,6 +72,8 @@ def _run(args: list[str], timeout: int) -> tuple[str, str]:
     if result.exit_code == 0:
         return "valid", ""
     if result.exit_code == 1 and "error:" in result.output and "Traceback" not in result.output:
+        if "error: 0 problems" in result.output:
+            return "traceback", f"{args[0]}: an error that lists no problem"
         return "clean error", ""
     return "traceback", f"{args[0]}: exit {result.exit_code}: {result.output[-200:]!r}"
 
