@@ -119,9 +119,14 @@ def main() -> int:
             try:
                 for future in concurrent.futures.as_completed(futures):
                     case = futures[future]
-                    for cmd, (outcome, sig) in zip(
-                        ("check", "export"), future.result(), strict=True
-                    ):
+                    try:
+                        results = future.result()
+                    except BrokenProcessPool:
+                        raise
+                    except Exception as exc:  # the harness itself failed: still a failure
+                        sig = f"fuzzer: {type(exc).__name__}: {str(exc)[:120]}"
+                        results = [("crash", sig), ("crash", sig)]
+                    for cmd, (outcome, sig) in zip(("check", "export"), results, strict=True):
                         counts[cmd][outcome] += 1
                         if outcome in BAD:
                             signatures[sig] += 1

@@ -245,7 +245,7 @@ def csv_shape(rng: random.Random, files: Files) -> Files:
     elif op == 2:
         data = data.replace(b"\n", b",extra\n", 1 + rng.randrange(3))
     elif op == 3:
-        data = data.decode("utf-8").encode("utf-16")
+        data = data.decode("utf-8", "replace").encode("utf-16")
     else:
         data = data.replace(b"\n", b"\r", rng.randrange(1, 5))
     return {**files, name: data}
