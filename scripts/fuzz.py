@@ -93,6 +93,58 @@ def run_case(seed: int, case: int, timeout: int) -> list[tuple[str, str]]:
         ]
 
 
+class Tally:
+    """Counts of outcomes per command, and the failure signatures with an example case."""
+
+    def __init__(self) -> None:
+        self.counts = {cmd: collections.Counter[str]() for cmd in ("check", "export")}
+        self.signatures: collections.Counter[str] = collections.Counter()
+        self.examples: dict[str, int] = {}
+        self.done = 0
+
+    def record(self, case: int, results: list[tuple[str, str]]) -> None:
+        """Count one case's (outcome, signature) for check and export."""
+        for cmd, (outcome, sig) in zip(("check", "export"), results, strict=True):
+            self.counts[cmd][outcome] += 1
+            if outcome in BAD:
+                self.signatures[sig] += 1
+                self.examples.setdefault(sig, case)
+        self.done += 1
+
+    def bad(self) -> int:
+        """Answer how many runs were anything but a valid result or a clean error."""
+        return sum(self.counts[cmd][o] for cmd in self.counts for o in BAD)
+
+
+def _round(opts: argparse.Namespace, cases: list[int], tally: Tally, started: float) -> list[int]:
+    """Run ``cases`` in one worker pool; answer the cases to run again if a worker died."""
+    with concurrent.futures.ProcessPoolExecutor(
+        opts.workers, initializer=_init_worker, initargs=(opts.memory_gb,)
+    ) as pool:
+        futures = {pool.submit(run_case, opts.seed, c, opts.timeout): c for c in cases}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    raise
+                except Exception as exc:  # the harness itself failed: still a failure
+                    sig = f"fuzzer: {type(exc).__name__}: {str(exc)[:120]}"
+                    results = [("crash", sig), ("crash", sig)]
+                tally.record(futures[future], results)
+                if tally.done % 500 == 0:
+                    rate = tally.done / (time.perf_counter() - started)
+                    print(f"{tally.done:,} cases, {rate:.1f}/s", file=sys.stderr, flush=True)
+        except BrokenProcessPool:
+            # One case killed its worker: count it as a crash and run the rest again.
+            unfinished = [
+                c for f, c in futures.items() if not f.done() or f.exception() is not None
+            ]
+            tally.record(unfinished[0], [("crash", "worker died"), ("crash", "worker died")])
+            return unfinished[1:]
+    return []
+
+
 def main() -> int:
     """Run the fuzzer and print the outcome table; answer the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -104,61 +156,24 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the counts here")
     opts = parser.parse_args()
 
-    counts = {cmd: collections.Counter() for cmd in ("check", "export")}
-    signatures: collections.Counter[str] = collections.Counter()
-    examples: dict[str, int] = {}
+    tally = Tally()
     started = time.perf_counter()
     pending = list(range(opts.cases))
-    done = 0
     while pending:
-        with concurrent.futures.ProcessPoolExecutor(
-            opts.workers, initializer=_init_worker, initargs=(opts.memory_gb,)
-        ) as pool:
-            futures = {pool.submit(run_case, opts.seed, c, opts.timeout): c for c in pending}
-            pending = []
-            try:
-                for future in concurrent.futures.as_completed(futures):
-                    case = futures[future]
-                    try:
-                        results = future.result()
-                    except BrokenProcessPool:
-                        raise
-                    except Exception as exc:  # the harness itself failed: still a failure
-                        sig = f"fuzzer: {type(exc).__name__}: {str(exc)[:120]}"
-                        results = [("crash", sig), ("crash", sig)]
-                    for cmd, (outcome, sig) in zip(("check", "export"), results, strict=True):
-                        counts[cmd][outcome] += 1
-                        if outcome in BAD:
-                            signatures[sig] += 1
-                            examples.setdefault(sig, case)
-                    done += 1
-                    if done % 500 == 0:
-                        rate = done / (time.perf_counter() - started)
-                        print(f"{done:,} cases, {rate:.1f}/s", file=sys.stderr, flush=True)
-            except BrokenProcessPool:
-                finished = {c for f, c in futures.items() if f.done() and not f.exception()}
-                lost = [c for f, c in futures.items() if c not in finished]
-                # The case a dead worker held is a crash; the rest are run again.
-                crashed = [c for f, c in futures.items() if f.done() and f.exception()]
-                for case in crashed[:1]:
-                    for cmd in counts:
-                        counts[cmd]["crash"] += 1
-                    signatures["worker died"] += 1
-                    examples.setdefault("worker died", case)
-                pending = [c for c in lost if c not in crashed[:1]]
+        pending = _round(opts, pending, tally, started)
     seconds = time.perf_counter() - started
+    counts = tally.counts
     print(f"\n{opts.cases:,} inventories (seed {opts.seed}) in {seconds:.0f} s\n")
     print("| outcome | check | export |\n| --- | --- | --- |")
     for outcome in OUTCOMES:
         print(f"| {outcome} | {counts['check'][outcome]:,} | {counts['export'][outcome]:,} |")
-    for sig, n in signatures.most_common(30):
-        print(f"{n:>6}  {sig}  (e.g. --seed {opts.seed}, case {examples[sig]})")
+    for sig, n in tally.signatures.most_common(30):
+        print(f"{n:>6}  {sig}  (e.g. --seed {opts.seed}, case {tally.examples[sig]})")
     if opts.json:
         opts.json.write_text(
             json.dumps({k: dict(v) for k, v in counts.items()} | {"seconds": seconds}, indent=2)
         )
-    bad = sum(counts[cmd][o] for cmd in counts for o in BAD)
-    return 1 if bad else 0
+    return 1 if tally.bad() else 0
 
 
 if __name__ == "__main__":
