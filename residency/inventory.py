@@ -620,6 +620,11 @@ def _explain(err: dict[str, Any]) -> str:
     if kind == "missing":
         return "missing: this field is required"
     if kind == "extra_forbidden":
+        if value is None:  # `{name: Slack, LLC}` makes "LLC" a key without a value
+            return (
+                "unknown field: check the spelling against docs/inventory.md; if it is the end "
+                'of a name with a comma, quote the name ("Slack Technologies, LLC")'
+            )
         return "unknown field: check the spelling against docs/inventory.md"
     if kind in (
         "date_from_datetime_parsing",

@@ -275,3 +275,10 @@ def test_a_non_utf8_folder_name_is_printable(tmp_path):
     text = str(info.value)
     text.encode("utf-8")  # no lone surrogate left to crash a terminal
     assert "org\\xff" in text
+
+
+def test_a_name_with_a_comma_in_a_flow_map_says_quote_it():
+    text = (DATA / "passing_small.yaml").read_text(encoding="utf-8")
+    text = text.replace("{name: Zendesk, purpose:", "{name: Zendesk, Inc., purpose:")
+    problem = _one(text)
+    assert problem.line == 42 and "quote the name" in problem.message
