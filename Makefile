@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo where test lint bench clean
+.PHONY: demo where test lint bench fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed  ## the whole chain, stage by stage, at 1x, 10x, 100x and enterprise size
 	$(BIN)/python benchmarks/bench_chain.py
+
+FUZZ_CASES ?= 10000
+fuzz: $(BIN)/.installed  ## >= 10,000 mutated inventories through check and export (see docs/reliability.md)
+	$(BIN)/python scripts/fuzz.py --cases $(FUZZ_CASES) --workers 2
 
 clean:
 	rm -rf $(VENV) .residency build dist .pytest_cache .hypothesis

@@ -4,6 +4,7 @@ import streamlit as st
 
 import app_support as ui
 from residency import InventoryError
+from residency._errors import ResidencyError
 
 st.title("Inventory & export")
 st.markdown(
@@ -11,21 +12,28 @@ st.markdown(
     "`staff.csv` and `clients.csv` (format: docs/inventory.md). It is validated and "
     "kept only in this browser session; nothing is stored."
 )
+SHOWN_PROBLEMS = 200  # a table of a million rows would stall the page, not help
 upload = st.file_uploader("Inventory", type=["yaml", "yml", "zip"], key="upload")
 if upload is not None:
     content = upload.getvalue()
     try:
         ui.uploaded_map(upload.name, content)
     except InventoryError as exc:
-        st.error(f"{len(exc.problems)} problems: fix them and upload again.")
+        count = len(exc.problems)
+        st.error(f"{count:,} problem{'s' if count != 1 else ''}: fix them and upload again.")
+        shown = exc.problems[:SHOWN_PROBLEMS]
         st.dataframe(
             [
                 {"file": p.file, "line or row": p.line, "field": p.field, "problem": p.message}
-                for p in exc.problems
+                for p in shown
             ],
             hide_index=True,
             width="stretch",
         )
+        if count > len(shown):
+            st.caption(f"... and {count - len(shown):,} more; `residency check` lists them all.")
+    except ResidencyError as exc:
+        st.error(str(exc)[:2000])
     else:
         st.session_state[ui.UPLOAD_KEY] = (upload.name, content)
         st.success(f"{upload.name} is valid and now in use on every page.")

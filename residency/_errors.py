@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+SHOWN_PER_KIND = 10  # problems of one kind shown before "and N more of the same kind"
 
 
 class ResidencyError(Exception):
@@ -30,13 +33,44 @@ class InventoryProblem:
 
 
 class InventoryError(ResidencyError, ValueError):
-    """An inventory failed validation; ``problems`` lists every problem found."""
+    """An inventory failed validation; ``problems`` lists every problem found.
 
-    def __init__(self, problems: list[InventoryProblem]) -> None:
+    The message shows at most ``limit`` problems and at most 10 of one kind, then says how
+    many more of that kind there are, so a huge broken file gives a short message.
+    """
+
+    def __init__(self, problems: list[InventoryProblem], *, limit: int = 50) -> None:
         self.problems = sorted(set(problems), key=_problem_key)
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the inventory"
-        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+        head = f"{count:,} problem{'s' if count != 1 else ''} in the inventory"
+        super().__init__("\n".join([head, *summary_lines(self.problems, limit)]))
+
+
+def problem_kind(problem: InventoryProblem) -> str:
+    """Answer what a problem is about with its values left out (to group the same kind)."""
+    message = re.sub(r"'[^']*'|\"[^\"]*\"|\d[\d,.]*", "_", problem.message)
+    field = re.sub(r"\[[^\]]*\]", "", problem.field)
+    return f"{field}: {message}"
+
+
+def summary_lines(problems: list[InventoryProblem], limit: int = 50) -> list[str]:
+    """Answer the lines that show ``problems``: the first of each kind, then counts."""
+    lines: list[str] = []
+    shown: dict[str, int] = {}
+    hidden: dict[str, int] = {}
+    for p in problems:
+        kind = problem_kind(p)
+        if len(lines) < limit and shown.get(kind, 0) < SHOWN_PER_KIND:
+            shown[kind] = shown.get(kind, 0) + 1
+            lines.append(f"  {p}")
+        else:
+            hidden[kind] = hidden.get(kind, 0) + 1
+    for kind, n in sorted(hidden.items(), key=lambda kv: -kv[1])[:SHOWN_PER_KIND]:
+        lines.append(f"  ... and {n:,} more of the same kind ({kind[:100]})")
+    rest = sum(sorted(hidden.values(), reverse=True)[SHOWN_PER_KIND:])
+    if rest:
+        lines.append(f"  ... and {rest:,} more of other kinds")
+    return lines
 
 
 def _problem_key(p: InventoryProblem) -> tuple[str, int, str, str]:

@@ -93,12 +93,18 @@ TABLE_ROWS = 500  # longer answers print as plain blocks, not a laid-out table
 
 def _console() -> Console:
     # Piped output would otherwise wrap at 80 columns and split every evidence path.
+    # markup=False: names and notes come from the inventory and are never rich markup.
     probe = Console()
-    return Console(width=probe.width if probe.is_terminal else 200, soft_wrap=False)
+    return Console(width=probe.width if probe.is_terminal else 200, soft_wrap=False, markup=False)
 
 
 def _err(message: str) -> None:
-    Console(stderr=True, width=200).print(message, markup=False, highlight=False)
+    # Plain text: no markup parsing, no wrapping, and undecodable characters escaped.
+    stream = sys.stderr
+    text = message + "\n"
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+    stream.flush()
 
 
 def user_errors(func: F) -> F:
@@ -147,7 +153,7 @@ def check(inventory: InventoryOpt = None) -> None:
     inv = read_inventory(inventory)
     s = summarize(inv).as_dict()
     console = _console()
-    console.print(f"[bold]{s['organisation']}[/bold]: inventory is valid ({s['inventory_hash']})")
+    console.print(f"{s['organisation']}: inventory is valid ({s['inventory_hash']})")
     table = Table("entity", "count", "countries")
     table.add_row("staff", str(s["staff"]), str(s["staff_countries"]))
     table.add_row("clients", str(s["clients"]), str(s["client_countries"]))
@@ -199,7 +205,7 @@ def where(
         return
     console = _console()
     console.print(
-        f"[bold]{result.label}[/bold] ({result.subject}), origin {result.origin}: "
+        f"{result.label} ({result.subject}), origin {result.origin}: "
         f"data reaches {len(result.countries)} countries: {', '.join(result.countries)}",
         highlight=False,
     )
@@ -217,7 +223,7 @@ def _overview(m: DataMap, as_json: bool) -> None:
         _print_json(rows)
         return
     console = _console()
-    console.print(f"[bold]{m.name}[/bold]: where each client's data lives", highlight=False)
+    console.print(f"{m.name}: where each client's data lives", highlight=False)
     table = Table("client", "origin", *query.KINDS, show_lines=False)
     for row in rows:
         table.add_row(
@@ -293,7 +299,7 @@ def country(
         return
     console = _console()
     console.print(
-        f"[bold]{_places.place_name(result.country)}[/bold] ({result.country}): data of "
+        f"{_places.place_name(result.country)} ({result.country}): data of "
         f"{len(result.subjects)} subjects; categories: {', '.join(result.categories)}; "
         f"{len(result.staff)} staff work from here",
         highlight=False,
@@ -326,9 +332,7 @@ def transfers(
         counts[t.basis] = counts.get(t.basis, 0) + 1
     summary = ", ".join(f"{counts[b]} {b}" for b in rules.BASES if b in counts)
     day = _datamap.parse_as_of(as_of).isoformat()
-    console.print(
-        f"[bold]{m.name}[/bold]: {len(found)} transfers as of {day} ({summary})", highlight=False
-    )
+    console.print(f"{m.name}: {len(found)} transfers as of {day} ({summary})", highlight=False)
     table = Table(
         "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA", "notes"
     )
@@ -368,7 +372,7 @@ def findings(
     day = _datamap.parse_as_of(as_of).isoformat()
     by_severity = {s: sum(f.severity == s for f in found) for s in rules.SEVERITIES}
     console.print(
-        f"[bold]{m.name}[/bold]: {len(found)} findings as of {day} ("
+        f"{m.name}: {len(found)} findings as of {day} ("
         + ", ".join(f"{n} {s}" for s, n in by_severity.items())
         + ")",
         highlight=False,
@@ -413,7 +417,7 @@ def ai(
     for e in found:
         by_system.setdefault(e.system_id, []).append(e)
     console.print(
-        f"[bold]{m.name}[/bold]: {len(by_system)} systems train AI models on the data of "
+        f"{m.name}: {len(by_system)} systems train AI models on the data of "
         f"{len({e.subject for e in found})} subjects, as of {day}",
         highlight=False,
     )
@@ -492,7 +496,7 @@ def whatif(
         return
     console = _console()
     console.print(
-        f"[bold]{m.name}[/bold], as of {result.as_of}: what if we " + "; ".join(result.changes),
+        f"{m.name}, as of {result.as_of}: what if we " + "; ".join(result.changes),
         highlight=False,
     )
     counts = {
@@ -804,7 +808,6 @@ def vendors_command(
 def _vendor_list(cat: Any, as_json: bool) -> None:
     from datetime import date
 
-    from rich.markup import escape
 
     today = date.today()
     rows = []
@@ -835,10 +838,10 @@ def _vendor_list(cat: Any, as_json: bool) -> None:
         age = (today - date.fromisoformat(r["oldest_fact"])).days / 365.25
         table.add_row(
             r["key"],
-            escape(r["name"]),
+            r["name"],
             " ".join(r["entity_countries"]),
             r["dpf"].replace("_", " "),
-            escape(r["ai_default"]),
+            r["ai_default"],
             r["as_of"],
             f"{r['oldest_fact']} ({age:.1f} y, {r['stale_facts']}/{r['facts']} > 12 months)",
         )
@@ -869,14 +872,12 @@ def _vendor_show(v: Any, file: str, as_json: bool) -> None:
         _print_json(payload)
         return
     console = _console()
-    console.print(f"[bold]{v.name}[/bold] ({file}, reviewed {v.as_of})", highlight=False)
-    from rich.markup import escape
-
+    console.print(f"{v.name} ({file}, reviewed {v.as_of})", highlight=False)
     table = Table("fact", "value", "confidence", "as of", "source")
     for f in facts:
         table.add_row(
-            escape(f.path),
-            escape(f.value),
+            f.path,  # the console parses no markup: inventory and vendor text stay as written
+            f.value,
             f.confidence or "",
             f.as_of.isoformat(),
             f.source.url if f.source else "",

@@ -173,7 +173,7 @@ class DataMap:
 
         assessment = self.assessment(as_of=as_of)
         if fmt == "csv":
-            return {"routes": write_routes_csv(out, assessment.routes)}
+            return {"routes": write_routes_csv(out, assessment.routes, self._labels())}
         if fmt != "json":
             msg = f"unknown export format {fmt!r}: expected json or csv"
             raise ResidencyError(msg)
@@ -194,7 +194,10 @@ class DataMap:
         >>> list(r.columns[:3])
         ['id', 'regimes', 'destination']
         """
-        return RouteList(self.assessment(as_of=as_of).routes)
+        return RouteList(self.assessment(as_of=as_of).routes, labels=self._labels())
+
+    def _labels(self) -> dict[str, str]:
+        return {s: self.graph.nodes[s]["label"] for s in query.subjects(self.graph)}
 
     def path_text(self, path: tuple[str, ...] | list[str]) -> str:
         """Render an evidence path with its edge kinds."""
@@ -244,6 +247,10 @@ class TransferList(_FrameList):
 class RouteList(_FrameList):
     """The transfer register by route; ``.to_frame()`` and ``.to_csv()`` give it as a table."""
 
+    def __init__(self, routes: list[Any] | None = None, *, labels: dict[str, str] | None = None):
+        super().__init__(routes or [])
+        self.labels = labels or {}
+
     def to_frame(self) -> pd.DataFrame:
         """Return one row per route (subjects joined)."""
         import io
@@ -257,7 +264,7 @@ class RouteList(_FrameList):
         """Return the register by route as CSV, safe to open in a spreadsheet."""
         from residency.export import routes_csv
 
-        return routes_csv(self.data)
+        return routes_csv(self.data, self.labels)
 
 
 class FindingList(_FrameList):

@@ -448,8 +448,14 @@ def transfers_csv(transfers: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def write_routes_csv(out: IO[str], routes: Iterable[Route]) -> int:
-    """Write the transfer register by route as CSV (one row per route); return the count."""
+def write_routes_csv(
+    out: IO[str], routes: Iterable[Route], labels: dict[str, str] | None = None
+) -> int:
+    """Write the transfer register by route as CSV (one row per route); return the count.
+
+    With ``labels`` (subject id -> display name), subjects read ``Acme GmbH (client:acme)``.
+    """
+    named = labels or {}
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ROUTE_COLUMNS)
     n = 0
@@ -461,7 +467,9 @@ def write_routes_csv(out: IO[str], routes: Iterable[Route]) -> int:
             "data": "; ".join(row["data"]),
             "systems": "; ".join(row["systems"]),
             "subject_count": len(route.subjects),
-            "subjects": "; ".join(route.subjects),
+            "subjects": "; ".join(
+                f"{named[s]} ({s})" if named.get(s, s) != s else s for s in route.subjects
+            ),
             "notes": " | ".join(route.notes),
             "sources": " | ".join(s.citation or s.url or s.title for s in route.sources),
         }
@@ -470,10 +478,10 @@ def write_routes_csv(out: IO[str], routes: Iterable[Route]) -> int:
     return n
 
 
-def routes_csv(routes: Iterable[Route]) -> str:
+def routes_csv(routes: Iterable[Route], labels: dict[str, str] | None = None) -> str:
     """Return the transfer register by route as CSV text."""
     out = io.StringIO()
-    write_routes_csv(out, routes)
+    write_routes_csv(out, routes, labels)
     return out.getvalue()
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,7 +29,10 @@ from residency import places, regions
 from residency._errors import InventoryError, InventoryProblem
 from residency._perf import bulk
 from residency._resources import data_file
-from residency._yaml import Loader as _Loader
+from residency._yaml import BoundedLoader as _Loader
+from residency._yaml import InputError as _InputError
+from residency._yaml import clip
+from residency.limits import Limits, current
 from residency.model import Client, Inventory, Organisation, Staff, System
 
 INVENTORY_FILE = "inventory.yaml"
@@ -61,7 +66,10 @@ class _Entry:
 
     def label(self) -> str:
         ident = self.data.get("id") if isinstance(self.data, dict) else None
-        return f"{self.section}[{ident}]" if ident else self.section
+        if not ident:
+            return self.section
+        text = str(ident)
+        return f"{self.section}[{text[:40]}...]" if len(text) > 40 else f"{self.section}[{text}]"
 
     def origin(self) -> str:
         unit = "row" if self.is_csv else "line"
@@ -75,6 +83,9 @@ class _Problems:
         self.items: list[InventoryProblem] = []
 
     def add(self, file: str, line: int | None, fld: str, message: str) -> None:
+        # A message never repeats megabytes of input back at the user.
+        fld = fld if len(fld) <= 120 else f"{fld[:117]}..."
+        message = message if len(message) <= 400 else f"{message[:397]}..."
         self.items.append(InventoryProblem(file, line, fld, message))
 
     def at(self, entry: _Entry, loc: tuple[Any, ...], fld: str, message: str) -> None:
@@ -86,74 +97,208 @@ def demo_path() -> Path:
     return Path(str(data_file("demo")))
 
 
-def read_inventory(path: str | Path | None = None) -> Inventory:
+def read_inventory(path: str | Path | None = None, *, limits: Limits | None = None) -> Inventory:
     """Read and validate an inventory; with no path, the built-in demo organisation.
 
+    ``limits`` bounds what is read (default: :func:`residency.limits.current`).
     Raises :class:`residency.InventoryError` listing every problem found.
     """
     root = Path(path) if path is not None else demo_path()
+    limits = limits or current()
     problems = _Problems()
     with bulk():
-        entries = _read_entries(root, problems)
+        entries, notes = _read_entries(root, problems, limits)
         if problems.items:
-            raise InventoryError(problems.items)
-        return validate_entries(entries, problems)
+            raise InventoryError(problems.items, limit=limits.problems)
+        inventory = validate_entries(entries, problems, limits=limits)
+        inventory.warnings[:0] = notes
+        return inventory
 
 
-def parse_inventory_text(text: str, *, name: str = INVENTORY_FILE) -> Inventory:
+def parse_inventory_text(
+    text: str, *, name: str = INVENTORY_FILE, limits: Limits | None = None
+) -> Inventory:
     """Validate an inventory given as YAML text (used for uploads and tests)."""
+    limits = limits or current()
     problems = _Problems()
-    entries = _yaml_entries(text, name, problems)
+    text = _checked_text(text, name, problems)
+    entries = _yaml_entries(text, name, problems, limits) if text is not None else []
     if problems.items:
-        raise InventoryError(problems.items)
-    return validate_entries(entries, problems)
+        raise InventoryError(problems.items, limit=limits.problems)
+    return validate_entries(entries, problems, limits=limits)
 
 
-def _read_entries(root: Path, problems: _Problems) -> list[_Entry]:
-    if root.is_dir():
+def shown(path: str | Path) -> str:
+    """Answer a path as text a terminal can print (undecodable bytes as ``\\xNN``)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(text)
+        return raw.decode("utf-8", "backslashreplace")
+    return text
+
+
+def _read_entries(
+    root: Path, problems: _Problems, limits: Limits
+) -> tuple[list[_Entry], list[str]]:
+    notes: list[str] = []
+    kind = _kind(root)
+    if kind is None:
+        problems.add(shown(root), None, "path", "no such file or folder")
+        return [], notes
+    if kind == "folder":
         yaml_path = root / INVENTORY_FILE
-        if not yaml_path.is_file():
+        if _kind(yaml_path) is None:
             problems.add(
-                str(root), None, "inventory.yaml", "a folder inventory needs an inventory.yaml file"
+                shown(root),
+                None,
+                "inventory.yaml",
+                "a folder inventory needs an inventory.yaml file",
             )
-            return []
-        entries = _yaml_entries(_read_text(yaml_path, problems), str(yaml_path), problems)
-        for section, filename in CSV_FILES.items():
-            csv_path = root / filename
-            if csv_path.is_file():
-                entries += _csv_entries(
-                    _read_text(csv_path, problems), str(csv_path), section, problems
-                )
-        return entries
-    if not root.exists():
-        problems.add(str(root), None, "path", "no such file or folder")
-        return []
-    return _yaml_entries(_read_text(root, problems), str(root), problems)
+            return [], notes
+        folder = root
+    else:
+        yaml_path, folder = root, None
+        if root.name == INVENTORY_FILE:
+            # The CSVs beside an inventory.yaml are part of it: ignoring them would report a
+            # valid inventory with no staff or clients (a false all-clear).
+            folder = root.parent
+    text = _read_text(yaml_path, problems, limits)
+    entries = _yaml_entries(text, shown(yaml_path), problems, limits) if text is not None else []
+    if folder is None:
+        return entries, notes
+    for section, filename in CSV_FILES.items():
+        csv_path = folder / filename
+        if _kind(csv_path) is None:
+            continue
+        if kind != "folder":
+            notes.append(f"read {shown(csv_path)} beside {shown(yaml_path)} as its {section}")
+        text = _read_text(csv_path, problems, limits)
+        if text is not None:
+            entries += _csv_entries(text, shown(csv_path), section, problems, limits)
+    return entries, notes
 
 
-def _read_text(path: Path, problems: _Problems) -> str:
+def _kind(path: Path) -> str | None:
+    """Answer 'folder', 'file' or 'other' for what ``path`` is, without opening it."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.add(str(path), None, "encoding", f"expected UTF-8 text ({exc.reason})")
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
+_SPECIAL = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def _read_text(path: Path, problems: _Problems, limits: Limits) -> str | None:
+    """Read a file's text, bounded; stat first so a FIFO or a device is never read."""
+    name = shown(path)
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            what = _SPECIAL.get(stat.S_IFMT(mode), "not a regular file")
+            problems.add(name, None, "file", f"is {what}: expected a file")
+            return None
+        # O_NONBLOCK: should the path become a FIFO after the stat, opening it cannot hang.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                problems.add(name, None, "file", "is not a regular file: expected a file")
+                return None
+            raw = f.read(limits.file_bytes + 1)
     except OSError as exc:
-        problems.add(str(path), None, "file", f"cannot be read: {exc.strerror}")
-    return ""
+        problems.add(name, None, "file", f"cannot be read: {exc.strerror or exc}")
+        return None
+    if len(raw) > limits.file_bytes:
+        problems.add(
+            name, None, "file", f"larger than {limits.file_mb} MB; {limits.hint('file_mb')}"
+        )
+        return None
+    return _decode(raw, name, problems)
 
 
-def _yaml_entries(text: str, file: str, problems: _Problems) -> list[_Entry]:
+def _decode(raw: bytes, name: str, problems: _Problems) -> str | None:
+    """Decode UTF-8 (a BOM allowed); a problem names the line of the first bad byte."""
     try:
-        loader = _Loader(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        byte = raw[exc.start : exc.start + 1].hex().upper()
+        hint = "save the file as UTF-8"
+        if name.lower().endswith(".csv"):
+            try:
+                raw.decode("cp1252")
+            except UnicodeDecodeError:
+                pass
+            else:
+                hint = (
+                    "this looks like a Windows-1252 (Excel 'CSV') file: "
+                    "save it as 'CSV UTF-8 (Comma delimited)'"
+                )
+        problems.add(name, line, "encoding", f"expected UTF-8 text, found byte 0x{byte}: {hint}")
+        return None
+    return _checked_text(text, name, problems)
+
+
+# What YAML forbids in a file (libyaml would reject it with no line), and what no name,
+# id or note should hold in a CSV either.
+_CONTROL = re.compile(
+    "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _checked_text(text: str, name: str, problems: _Problems) -> str | None:
+    """Return ``text``, or None after adding a located problem per line with a control character."""
+    text = text.removeprefix("\ufeff")
+    found = 0
+    last_line = 0
+    for match in _CONTROL.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        if line == last_line:
+            continue
+        last_line = line
+        found += 1
+        if found > 20:
+            break  # enough to show what is wrong; the rest is more of the same
+        char = match.group()
+        what = "a NUL byte" if char == "\x00" else f"control character U+{ord(char):04X}"
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        problems.add(
+            name, line, "text", f"{what} at column {column}: expected plain text (remove it)"
+        )
+    return None if found else text
+
+
+def _yaml_entries(text: str, file: str, problems: _Problems, limits: Limits) -> list[_Entry]:
+    try:
+        loader = _Loader(text, limits)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problems.add(file, line, "yaml", f"malformed YAML: {getattr(exc, 'problem', exc)}")
+        problem = getattr(exc, "problem", None) or str(exc)
+        if not isinstance(exc, _InputError):
+            problem = f"malformed YAML: {problem}"
+            if "expected ',' or '}'" in problem or "expected ',' or ']'" in problem:
+                problem += " (a name with a comma or colon in a flow {...} needs quotes)"
+        problems.add(file, line, "yaml", problem)
         return []
+    for line, key, message in loader.problems:
+        problems.add(file, line, str(key)[:80], message)
     if not isinstance(data, dict):
         problems.add(
             file, 1, "document", "expected a mapping with 'organisation' and 'systems' at the top"
@@ -168,7 +313,7 @@ def _yaml_entries(text: str, file: str, problems: _Problems) -> list[_Entry]:
                 str(key),
                 f"unknown top-level field: expected one of {', '.join(_TOP_LEVEL)}",
             )
-    sections = {key.value: value for key, value in node.value}
+    sections = {key.value: value for key, value in node.value if isinstance(key, yaml.ScalarNode)}
     org_node = sections.get("organisation")
     entries = [
         _Entry(
@@ -180,22 +325,44 @@ def _yaml_entries(text: str, file: str, problems: _Problems) -> list[_Entry]:
         )
     ]
     for section in ("staff", "clients", "systems"):
-        items = data.get(section) or []
+        items = data.get(section)
+        if items is None:
+            continue  # absent or left empty: no entries
         if not isinstance(items, list):
-            problems.add(file, lines.get((section,)), section, "expected a list of entries")
+            problems.add(
+                file,
+                lines.get((section,)),
+                section,
+                f"expected a list of entries (each starting with '- '), got {_type_name(items)}",
+            )
             continue
-        item_nodes = sections[section].value if items else []
+        section_node = sections.get(section)
+        item_nodes: list[Any] = (
+            section_node.value
+            if isinstance(section_node, yaml.SequenceNode) and len(section_node.value) == len(items)
+            else [None] * len(items)
+        )
         for item, item_node in zip(items, item_nodes, strict=True):
             entries.append(
                 _Entry(
                     section,
                     item,
                     file,
-                    item_node.start_mark.line + 1,
-                    _line_map(item_node, deep=True),
+                    item_node.start_mark.line + 1 if item_node else lines.get((section,)),
+                    _line_map(item_node, deep=True) if item_node else {},
                 )
             )
     return entries
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, str):
+        return f"the text {clip(value, 40)}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{type(value).__name__} {clip(value, 40)}"
 
 
 def _line_map(root: yaml.Node, *, deep: bool = False) -> dict[tuple[Any, ...], int]:
@@ -223,41 +390,116 @@ def _line_map(root: yaml.Node, *, deep: bool = False) -> dict[tuple[Any, ...], i
     return lines
 
 
-def _csv_entries(text: str, file: str, section: str, problems: _Problems) -> list[_Entry]:
+def _csv_entries(
+    text: str, file: str, section: str, problems: _Problems, limits: Limits
+) -> list[_Entry]:
+    # The file is already bounded; cells are checked against the limits below.
+    csv.field_size_limit(max(limits.file_bytes, 131_072))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
+            if len(rows) > limits.entries + 1:
+                problems.add(file, len(rows), "row", f"too many rows; {limits.hint('entries')}")
+                return []
     except csv.Error as exc:
-        problems.add(file, None, "csv", f"malformed CSV: {exc}")
+        problems.add(
+            file,
+            len(rows) + 1,
+            "csv",
+            f'malformed CSV: {exc} (a quote inside a cell must be doubled: "")',
+        )
         return []
     if not rows:
         problems.add(file, 1, "header", "expected a header row, the file is empty")
         return []
     header = [h.strip() for h in rows[0]]
     allowed = _csv_columns(section)
-    for name in header:
-        if name not in allowed:
-            problems.add(
-                file,
-                1,
-                name or "(empty)",
-                f"unknown column: expected some of {', '.join(sorted(allowed))}",
-            )
+    if not _header_problems(header, allowed, file, problems):
+        return []
     entries = []
     for row_number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
+            cells = "cell" if len(header) == 1 else "cells"
             problems.add(
                 file,
                 row_number,
                 "row",
-                f"expected {len(header)} cells as in the header, found {len(row)}",
+                f"expected {len(header)} {cells} as in the header, found {len(row)}"
+                " (a cell with a comma needs quotes)",
             )
+            continue
+        if _cell_problems(header, row, section, file, row_number, problems, limits):
             continue
         data = _csv_record(section, header, row)
         entries.append(_Entry(section, data, file, row_number, is_csv=True))
     return entries
+
+
+def _header_problems(
+    header: list[str], allowed: frozenset[str], file: str, problems: _Problems
+) -> bool:
+    """Check the header row; answer False when the rows cannot be read at all."""
+    if len(header) == 1:
+        for sep, label in ((";", "';'"), ("\t", "tabs")):
+            if sep in header[0] and set(header[0].split(sep)) & allowed:
+                problems.add(
+                    file,
+                    1,
+                    "header",
+                    f"this file is separated by {label}, not commas: export it as "
+                    "'CSV UTF-8 (Comma delimited)'",
+                )
+                return False
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.add(file, 1, name[:40], "duplicate column: give each column once")
+        seen.add(name)
+        if name not in allowed:
+            problems.add(
+                file,
+                1,
+                name[:40] if name else "(empty)",
+                f"unknown column: expected some of {', '.join(sorted(allowed))}",
+            )
+    return True
+
+
+def _cell_problems(
+    header: list[str],
+    row: list[str],
+    section: str,
+    file: str,
+    row_number: int,
+    problems: _Problems,
+    limits: Limits,
+) -> bool:
+    """Add a problem per over-long cell or list; answer whether there was one."""
+    found = False
+    for name, cell in zip(header, row, strict=True):
+        if name in _LIST_COLUMNS[section]:
+            parts = cell.split(";")
+            if len(parts) > limits.list_items:
+                problems.add(file, row_number, name, f"too many items; {limits.hint('list_items')}")
+                found = True
+            elif max(map(len, parts)) > limits.scalar_chars:
+                problems.add(
+                    file, row_number, name, f"an item too long; {limits.hint('scalar_chars')}"
+                )
+                found = True
+        elif len(cell) > limits.scalar_chars:
+            problems.add(
+                file,
+                row_number,
+                name,
+                f"a cell of {len(cell):,} characters; {limits.hint('scalar_chars')}",
+            )
+            found = True
+    return found
 
 
 @cache
@@ -292,9 +534,12 @@ def _csv_record(section: str, header: list[str], row: list[str]) -> dict[str, An
     return record
 
 
-def validate_entries(entries: list[_Entry], problems: _Problems) -> Inventory:
+def validate_entries(
+    entries: list[_Entry], problems: _Problems, *, limits: Limits | None = None
+) -> Inventory:
     """Turn raw entries into a validated :class:`Inventory`, or raise with every problem."""
     from_catalogue = _use_catalogue(entries, problems)
+    cap = (limits or current()).problems
     built: dict[str, list[Any]] = {"staff": [], "clients": [], "systems": []}
     sources: dict[str, list[_Entry]] = {"staff": [], "clients": [], "systems": []}
     organisation: Organisation | None = None
@@ -316,7 +561,14 @@ def validate_entries(entries: list[_Entry], problems: _Problems) -> Inventory:
                 "organisation",
                 "missing: expected organisation: {name: ..., country: XX}",
             )
-        raise InventoryError(problems.items)
+        if not problems.items:  # never an error that lists nothing
+            problems.add(
+                entries[0].file if entries else INVENTORY_FILE,
+                None,
+                "organisation",
+                "missing: expected organisation: {name: ..., country: XX}",
+            )
+        raise InventoryError(problems.items, limit=cap)
     inventory = Inventory.model_construct(
         organisation=organisation,
         staff=built["staff"],
@@ -332,8 +584,15 @@ def validate_entries(entries: list[_Entry], problems: _Problems) -> Inventory:
         for section in ("staff", "clients", "systems")
     }
     _Checker(inventory, org_entry, sources, problems, raw_ids).run()
+    for section, what in (("staff", "staff members"), ("clients", "clients")):
+        if not built[section] and not problems.items:
+            inventory.warnings.insert(
+                0,
+                f"NO {what.upper()}: this inventory lists no {what}, so nothing is reported "
+                f"about them; add them (inventory.yaml '{section}:' or {CSV_FILES[section]})",
+            )
     if problems.items:
-        raise InventoryError(problems.items)
+        raise InventoryError(problems.items, limit=cap)
     for system_id, (summary, warnings) in from_catalogue.items():
         inventory.from_catalogue[system_id] = summary
         inventory.warnings.extend(f"system {system_id}: {w}" for w in warnings)
@@ -399,6 +658,11 @@ def _explain(err: dict[str, Any]) -> str:
     if kind == "missing":
         return "missing: this field is required"
     if kind == "extra_forbidden":
+        if value is None:  # `{name: Slack, LLC}` makes "LLC" a key without a value
+            return (
+                "unknown field: check the spelling against docs/inventory.md; if it is the end "
+                'of a name with a comma, quote the name ("Slack Technologies, LLC")'
+            )
         return "unknown field: check the spelling against docs/inventory.md"
     if kind in (
         "date_from_datetime_parsing",
@@ -406,17 +670,19 @@ def _explain(err: dict[str, Any]) -> str:
         "date_type",
         "date_from_datetime_inexact",
     ):
-        return f"invalid date {value!r}: expected YYYY-MM-DD"
+        return f"invalid date {clip(value)}: expected YYYY-MM-DD"
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         if "False" in expected:
-            return f"expected false or a date YYYY-MM-DD, got {value!r}"
-        return f"expected one of {expected}, got {value!r}"
+            return f"expected false or a date YYYY-MM-DD, got {clip(value)}"
+        return f"expected one of {expected}, got {clip(value)}"
     if kind == "string_pattern_mismatch":
-        return f"invalid id {value!r}: expected letters, digits, '-', '_' or '.'"
+        return f"invalid id {clip(value)}: expected letters, digits, '-', '_' or '.'"
     if kind == "false_or_date":
         return err["msg"]
-    return f"{err['msg']} (got {value!r})"
+    if kind in ("list_type", "dict_type", "model_type") and isinstance(value, dict | list):
+        return f"{err['msg']} (got {_type_name(value)})"
+    return f"{err['msg']} (got {clip(value)})"
 
 
 class _Checker:
@@ -472,7 +738,7 @@ class _Checker:
                     entry,
                     ("id",),
                     self._fld(entry, "id"),
-                    f"duplicate id {obj.id!r}: already used at {first.origin()}",
+                    f"duplicate id {clip(obj.id)}: already used at {first.origin()}",
                 )
                 continue
             seen[obj.id] = entry
@@ -486,7 +752,10 @@ class _Checker:
     def _place(
         self, entry: _Entry, loc: tuple[Any, ...], fld: str, code: str, *, allow_blocs: bool = False
     ) -> None:
-        problem = _place_problem(code, allow_blocs)
+        if len(code) > 40:  # no code is this long; do not repeat it all back
+            problem: str | None = f"unknown code {clip(code)}: expected an ISO 3166 code"
+        else:
+            problem = _place_problem(code, allow_blocs)
         if problem:
             self.p.at(entry, loc, fld, problem)
 
@@ -511,7 +780,7 @@ class _Checker:
                 entry,
                 loc,
                 fld,
-                f"unknown {kind} id {ref!r}: expected one of the inventory's {kind}s"
+                f"unknown {kind} id {clip(ref)}: expected one of the inventory's {kind}s"
                 f"{_suggest(ref, known)}",
             )
 
@@ -645,78 +914,199 @@ def _place_problem(code: str, allow_blocs: bool) -> str | None:
 def _suggest(ref: str, known: set[str]) -> str:
     import difflib
 
+    if len(ref) > 100 or len(known) > 2_000:
+        return ""  # difflib is quadratic in the name and linear in the candidates
     close = difflib.get_close_matches(ref, sorted(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_UPLOAD_FILES = (INVENTORY_FILE, *CSV_FILES.values())
+_MAX_RATIO = 200  # inflated bytes per compressed byte beyond which a member is a zip bomb
 
 
-def read_upload(filename: str, content: bytes) -> Inventory:
+def read_upload(filename: str, content: bytes, *, limits: Limits | None = None) -> Inventory:
     """Validate an uploaded inventory: a ``.yaml``/``.yml`` file, or a ``.zip`` of a folder.
 
     The zip may hold ``inventory.yaml`` (and ``staff.csv``, ``clients.csv``) at its top or
-    inside one folder. Nothing is kept: the files are read from a temporary folder.
+    inside one folder. Only those three files are inflated, each bounded by the bytes it
+    actually inflates to, into a temporary folder that is removed afterwards; a member
+    with an unsafe name, a link, a nested zip, encryption or an unknown compression is
+    refused with a message. Nothing is kept.
     """
     import tempfile
     import zipfile
 
-    name = Path(filename).name
+    limits = limits or current()
+    name = shown(Path(filename).name) or "upload"
     lower = name.lower()
+
+    def fail(message: str, fld: str = "zip") -> InventoryError:
+        return InventoryError([InventoryProblem(name, None, fld, message)])
+
+    if len(content) > limits.file_bytes:
+        msg = f"larger than {limits.file_mb} MB; {limits.hint('file_mb')}"
+        raise fail(msg, "file")
     if lower.endswith((".yaml", ".yml")):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InventoryError(
-                [InventoryProblem(name, None, "encoding", f"expected UTF-8 text ({exc.reason})")]
-            ) from None
-        return parse_inventory_text(text, name=name)
-    if not lower.endswith(".zip"):
-        raise InventoryError(
-            [InventoryProblem(name, None, "file", "expected a .yaml file or a .zip of a folder")]
+        problems = _Problems()
+        text = _decode(content, name, problems)
+        if problems.items or text is None:
+            raise InventoryError(problems.items, limit=limits.problems)
+        inventory = parse_inventory_text(text, name=name, limits=limits)
+        inventory.warnings.insert(
+            0,
+            "a single YAML file was uploaded: staff and clients kept in staff.csv or "
+            "clients.csv are only read from a zip of the whole folder",
         )
+        return inventory
+    if not lower.endswith(".zip"):
+        msg = "expected a .yaml file or a .zip of a folder"
+        raise fail(msg, "file")
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile:
-        raise InventoryError(
-            [InventoryProblem(name, None, "zip", "not a valid zip file")]
-        ) from None
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        msg = "not a valid zip file (save the folder as a .zip again)"
+        raise fail(msg) from None
     with archive, tempfile.TemporaryDirectory() as tmp:
-        _safe_extract(archive, name, Path(tmp))
-        found = sorted(Path(tmp).rglob(INVENTORY_FILE), key=lambda p: len(p.parts))
-        if not found:
-            raise InventoryError(
-                [InventoryProblem(name, None, "inventory.yaml", "the zip holds no inventory.yaml")]
-            )
-        # Name the upload, not the temporary folder, in everything the user sees.
-        folder = f"{found[0].parent}{os.sep}"
+        if len(members) > limits.zip_members:
+            msg = f"{len(members):,} members; {limits.hint('zip_members')}"
+            raise fail(msg)
+        chosen = _upload_members(members, name, limits)
+        folder = Path(tmp)
+        total = 0
+        for filename_in_zip, member in chosen.items():
+            data = _inflate(archive, member, name, limits, limits.file_bytes - total)
+            total += len(data)
+            # A fixed name under the temporary folder: nothing from the zip names a path.
+            (folder / filename_in_zip).write_bytes(data)
+        label = f"{name}:"
+        tmp_prefix = f"{folder}{os.sep}"
         try:
-            inventory = read_inventory(found[0].parent)
+            inventory = read_inventory(folder, limits=limits)
         except InventoryError as exc:
             raise InventoryError(
                 [
                     InventoryProblem(
-                        p.file.replace(folder, f"{name}:", 1), p.line, p.field, p.message
+                        p.file.replace(tmp_prefix, label, 1), p.line, p.field, p.message
                     )
                     for p in exc.problems
-                ]
+                ],
+                limit=limits.problems,
             ) from None
     for key, origin in list(inventory.origins.items()):
-        inventory.origins[key] = origin.replace(folder, f"{name}:", 1)
+        inventory.origins[key] = origin.replace(tmp_prefix, label, 1)
     return inventory
 
 
-def _safe_extract(archive: Any, name: str, target: Path) -> None:
+def _upload_members(members: list[Any], name: str, limits: Limits) -> dict[str, Any]:
+    """Check every member's name and kind; answer the three files to read, by file name."""
+    problems = _Problems()
+    by_name: dict[str, Any] = {}
+    for member in members:
+        problem = _member_problem(member)
+        if problem:
+            problems.add(name, None, shown(member.filename)[:120], problem)
+            continue
+        key = member.filename.replace("\\", "/").rstrip("/")
+        if key in by_name:
+            problems.add(name, None, key[:120], "appears twice in the zip (a file and a folder?)")
+        by_name[key] = member
+    if problems.items:
+        raise InventoryError(problems.items, limit=limits.problems)
+    candidates = sorted(
+        (k for k, m in by_name.items() if k.rsplit("/", 1)[-1] == INVENTORY_FILE),
+        key=lambda k: (k.count("/"), k),
+    )
+    if not candidates:
+        raise InventoryError(
+            [InventoryProblem(name, None, "inventory.yaml", "the zip holds no inventory.yaml")]
+        )
+    if len(candidates) > 1 and candidates[0].count("/") == candidates[1].count("/"):
+        raise InventoryError(
+            [
+                InventoryProblem(
+                    name,
+                    None,
+                    "inventory.yaml",
+                    f"the zip holds several inventory.yaml files ({candidates[0]}, "
+                    f"{candidates[1]}): zip one organisation's folder",
+                )
+            ]
+        )
+    prefix = candidates[0][: -len(INVENTORY_FILE)]
+    chosen = {}
+    for filename in _UPLOAD_FILES:
+        member = by_name.get(prefix + filename)
+        if member is None:
+            continue
+        if member.is_dir():
+            raise InventoryError(
+                [InventoryProblem(name, None, prefix + filename, "is a folder: expected a file")]
+            )
+        chosen[filename] = member
+    return chosen
+
+
+def _member_problem(member: Any) -> str | None:
+    """Answer why a zip member is refused, or None."""
+    import stat as stat_module
+
+    raw = member.filename
+    parts = raw.replace("\\", "/").split("/")
+    if "\x00" in raw:
+        return "a name with a NUL byte"
+    if raw.startswith(("/", "\\")) or (len(raw) > 1 and raw[1] == ":"):
+        return "unsafe path: absolute, the zip must hold relative names"
+    if ".." in parts:
+        return "unsafe path: it climbs out of the folder with '..'"
+    if len(raw) > 1024 or any(len(p.encode("utf-8", "replace")) > 255 for p in parts):
+        return "a name too long for a file system"
+    mode = member.external_attr >> 16
+    if stat_module.S_ISLNK(mode):
+        return "a symbolic link: the zip must hold plain files"
+    if stat_module.S_IFMT(mode) and not (stat_module.S_ISREG(mode) or stat_module.S_ISDIR(mode)):
+        return "not a plain file or folder"
+    if member.flag_bits & 0x1:
+        return "encrypted: zip the folder without a password"
+    if not member.is_dir() and raw.lower().endswith(".zip"):
+        return "a zip inside the zip: upload the folder zipped once"
+    return None
+
+
+def _inflate(archive: Any, member: Any, name: str, limits: Limits, budget: int) -> bytes:
+    """Read one member, counting the bytes it actually inflates to (not what it declares)."""
+    import lzma
+    import zipfile
+    import zlib
+
+    def fail(message: str) -> InventoryError:
+        return InventoryError([InventoryProblem(name, None, shown(member.filename), message)])
+
+    chunks: list[bytes] = []
     total = 0
-    for member in archive.infolist():
-        path = Path(member.filename)
-        if path.is_absolute() or ".." in path.parts:
-            raise InventoryError(
-                [InventoryProblem(name, None, member.filename, "unsafe path in the zip")]
-            )
-        total += member.file_size
-        if total > MAX_UPLOAD_BYTES:
-            raise InventoryError(
-                [InventoryProblem(name, None, "zip", "larger than 50 MB when unpacked")]
-            )
-    archive.extractall(target)
+    try:
+        with archive.open(member) as f:
+            while chunk := f.read(1 << 16):
+                total += len(chunk)
+                if total > budget:
+                    msg = (
+                        f"inflates to more than {limits.file_mb} MB (a zip bomb?); "
+                        f"{limits.hint('file_mb')}"
+                    )
+                    raise fail(msg)
+                if total > 1 << 20 and total > _MAX_RATIO * max(member.compress_size, 1):
+                    msg = f"compressed more than {_MAX_RATIO} to 1 (a zip bomb?): refused"
+                    raise fail(msg)
+                chunks.append(chunk)
+    except InventoryError:
+        raise
+    except NotImplementedError:
+        msg = "compressed with a method this program cannot read: use plain zip"
+        raise fail(msg) from None
+    except RuntimeError:
+        msg = "encrypted: zip the folder without a password"
+        raise fail(msg) from None
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError):
+        msg = "damaged in the zip (it does not inflate as its header says)"
+        raise fail(msg) from None
+    return b"".join(chunks)

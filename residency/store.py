@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, delete, insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import JSON, Column, delete, event, insert
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -30,6 +30,7 @@ from residency.model import Client, Inventory, Organisation, Staff, System
 
 DEFAULT_DB = Path(".residency") / "residency.db"
 DB_ENV = "RESIDENCY_DB"
+BUSY_SECONDS = 60  # how long an import waits for another one to finish with the store
 
 
 class InventoryRecord(SQLModel, table=True):
@@ -119,8 +120,23 @@ def database_url(db: str | Path | None = None) -> str:
     if "://" in text:
         return text
     path = Path(text)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror or str(exc)
+        msg = f"cannot create the store's folder {path.parent}: {reason}"
+        raise StoreError(msg) from None
+    if path.is_dir():
+        msg = f"the store {path} is a folder: expected a database file (--db DIR/residency.db)"
+        raise StoreError(msg)
     return f"sqlite:///{path}"
+
+
+def _short(exc: BaseException) -> str:
+    """Answer the first line of a database error (without SQLAlchemy's background link)."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
 
 
 class Store:
@@ -131,12 +147,24 @@ class Store:
         kwargs: dict[str, Any] = {}
         if self.url in ("sqlite://", "sqlite:///:memory:"):
             kwargs = {"connect_args": {"check_same_thread": False}, "poolclass": StaticPool}
+        elif self.url.startswith("sqlite"):
+            kwargs = {"connect_args": {"timeout": BUSY_SECONDS}}
         try:
             self.engine = create_engine(self.url, **kwargs)
-            SQLModel.metadata.create_all(self.engine)
+            if self.engine.dialect.name == "sqlite":
+                _serialise_sqlite_writers(self.engine)
+            # Immediate: two processes creating a new store at once take turns.
+            with self.engine.execution_options(residency_write=True).begin() as conn:
+                SQLModel.metadata.create_all(conn)
+        except ImportError as exc:
+            msg = (
+                f"cannot open the store at {_redacted(self.url)}: its database driver is not "
+                f"installed ({exc.name or exc}): install it, or use a SQLite file"
+            )
+            raise StoreError(msg) from None
         except SQLAlchemyError as exc:
-            msg = f"cannot open the store at {self.url}: {exc.__class__.__name__}: {exc}"
-            raise StoreError(msg) from exc
+            msg = f"cannot open the store at {_redacted(self.url)}: {_busy_or_short(exc)}"
+            raise StoreError(msg) from None
 
     def names(self) -> list[InventoryRecord]:
         """Return the stored inventories, by name."""
@@ -146,18 +174,48 @@ class Store:
     def import_inventory(self, inventory: Inventory, *, source: str | None = None) -> ImportResult:
         """Store a validated inventory in one transaction, replacing one of the same name."""
         name = inventory.organisation.name
+        if source is not None:  # a path with undecodable bytes cannot be stored as text
+            source = source.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         digest = inventory.content_hash()
         counts = {
             "staff": len(inventory.staff),
             "clients": len(inventory.clients),
             "systems": len(inventory.systems),
         }
-        with Session(self.engine) as session:
+        for attempt in range(2):
+            try:
+                changed = self._import_once(inventory, source, name, digest)
+            except IntegrityError as exc:
+                # Another import of the same new organisation committed first: look again.
+                if attempt == 0:
+                    continue
+                msg = (
+                    f"import into {_redacted(self.url)} failed, nothing was changed: {_short(exc)}"
+                )
+                raise StoreError(msg) from None
+            except OperationalError as exc:
+                text = _busy_or_short(exc)
+                msg = f"import into {_redacted(self.url)} failed, nothing was changed: {text}"
+                raise StoreError(msg) from None
+            except SQLAlchemyError as exc:
+                msg = (
+                    f"import into {_redacted(self.url)} failed, nothing was changed: {_short(exc)}"
+                )
+                raise StoreError(msg) from None
+            return ImportResult(name, digest, changed, counts)
+        raise AssertionError  # pragma: no cover - the loop returns or raises
+
+    def _import_once(
+        self, inventory: Inventory, source: str | None, name: str, digest: str
+    ) -> bool:
+        """Replace the stored inventory named ``name`` in one transaction; False if unchanged."""
+        writer = self.engine.execution_options(residency_write=True)
+        with Session(writer) as session:
             existing = session.exec(
                 select(InventoryRecord).where(InventoryRecord.name == name)
             ).first()
             if existing is not None and existing.content_hash == digest:
-                return ImportResult(name, digest, False, counts)
+                return False
             try:
                 if existing is not None:
                     _delete_rows(session, existing.id)
@@ -177,11 +235,10 @@ class Store:
                 assert record.id is not None
                 _insert_rows(session, record.id, inventory)
                 session.commit()
-            except SQLAlchemyError as exc:
+            except SQLAlchemyError:
                 session.rollback()
-                msg = f"import into {self.url} failed, nothing was changed: {exc}"
-                raise StoreError(msg) from exc
-        return ImportResult(name, digest, True, counts)
+                raise
+        return True
 
     def load_inventory(self, name: str | None = None) -> Inventory:
         """Read a stored inventory back; with no name, the only one stored."""
@@ -207,6 +264,40 @@ class Store:
         wanted = "which one? give its name" if name is None else f"no inventory named {name!r}"
         msg = f"{wanted} (stored in {self.url}: {stored})"
         raise StoreError(msg)
+
+
+def _busy_or_short(exc: BaseException) -> str:
+    text = _short(exc)
+    if isinstance(exc, OperationalError) and ("locked" in text or "busy" in text):
+        return f"the store is busy: another process held it for over {BUSY_SECONDS} s; try again"
+    return text
+
+
+def _redacted(url: str) -> str:
+    """Answer a database URL without its password."""
+    head, sep, tail = url.partition("://")
+    if sep and "@" in tail:
+        user, _, host = tail.rpartition("@")
+        return f"{head}://{user.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def _serialise_sqlite_writers(engine: Any) -> None:
+    """Make SQLite writers take the lock when they begin, not halfway through.
+
+    pysqlite otherwise begins lazily, so two imports could both read "not stored yet" and
+    then collide; with BEGIN IMMEDIATE the second waits (``timeout``) and then sees the
+    first one's result.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("residency_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _delete_rows(session: Session, inventory_id: int | None) -> None:
