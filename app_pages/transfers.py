@@ -16,9 +16,17 @@ if subject != "(all)":
     shown = shown[shown["subject"] == subject]
 st.caption(f"{len(shown)} of {len(frame)} transfers as of {as_of}")
 st.dataframe(shown, hide_index=True, width="stretch")
-st.download_button(
-    "Download the transfers register (CSV)",
-    transfers.to_csv().encode("utf-8"),  # the register, without building the whole export
+cols = st.columns(2)
+cols[0].download_button(
+    "Download the register by route (CSV)",
+    m.export_text(as_of=as_of, fmt="csv").encode("utf-8"),  # the same file as the CLI's
+    file_name="transfer-routes.csv",
+    mime="text/csv",
+    key="routes-csv",
+)
+cols[1].download_button(
+    "Download every transfer (CSV)",
+    transfers.to_csv().encode("utf-8"),
     file_name="transfers.csv",
     mime="text/csv",
     key="transfers-csv",

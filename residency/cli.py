@@ -808,7 +808,6 @@ def vendors_command(
 def _vendor_list(cat: Any, as_json: bool) -> None:
     from datetime import date
 
-
     today = date.today()
     rows = []
     for key, v in cat.items():

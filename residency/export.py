@@ -368,7 +368,7 @@ def _findings(assessment: Assessment, tables: _Tables) -> Iterator[dict[str, Any
 
 
 def _finding_row(f: Finding, label: str, tables: _Tables) -> dict[str, Any]:
-    row = f.as_dict()
+    row = f.as_dict(sources=False)
     row["subject_label"] = label
     row["sources"] = tables.source_ids(f.sources)
     return row

@@ -77,8 +77,8 @@ class Finding:
         key = "|".join([self.rule, self.legal_rule, self.system, self.subject, *self.countries])
         return "f-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the finding in the export's shape."""
+    def as_dict(self, *, sources: bool = True) -> dict[str, Any]:
+        """Return the finding as a plain dict (``sources=False``: without its sources)."""
         return {
             "id": self.id,
             "severity": self.severity,
@@ -91,7 +91,7 @@ class Finding:
             "explanation": self.explanation,
             "evidence": list(self.evidence),
             "routes": list(self.routes),
-            "sources": [s.as_dict() for s in self.sources],
+            "sources": [s.as_dict() for s in self.sources] if sources else [],
         }
 
 

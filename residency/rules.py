@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -80,43 +81,44 @@ class Judgement:
     unaccepted: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, eq=False)
 class Verdict:
     """The answer to one distinct legal question: the basis, and each regime's judgement.
 
-    One object per distinct question (see :meth:`Context.verdict`), compared by identity.
+    One object per distinct question (see :meth:`Context.verdict`), compared by identity;
+    what it derives is computed once (a verdict is shared by thousands of transfers).
     """
 
     basis: str
     judgements: tuple[Judgement, ...]
 
-    @property
+    @cached_property
     def deciding(self) -> Judgement:
         """Return the judgement that decided the basis (the most demanding regime's)."""
         return max(self.judgements, key=lambda j: _RANK[j.basis])
 
-    @property
+    @cached_property
     def instrument(self) -> str | None:
         """Return the instrument the basis rests on, if any."""
         return self.deciding.instrument
 
-    @property
+    @cached_property
     def tia_required(self) -> bool:
         """Tell whether a transfer impact (or risk) assessment is required."""
         return any(j.tia_required for j in self.judgements)
 
-    @property
+    @cached_property
     def sources(self) -> tuple[SourceRef, ...]:
         """Return every legal source any regime relied on, without repeats."""
         return tuple(dict.fromkeys(s for j in self.judgements for s in j.sources))
 
-    @property
+    @cached_property
     def confidence(self) -> str | None:
         """Return the lowest confidence of the facts the basis rests on (None: no facts)."""
         levels = [s.confidence for s in self.sources]
         return max(levels, key=CONFIDENCE.index) if levels else None
 
-    @property
+    @cached_property
     def notes(self) -> list[str]:
         """Return the notes, risks and missing facts a reader must see."""
         out = []
