@@ -95,7 +95,7 @@ class Finding:
         }
 
 
-EVIDENCE_LIMIT = 25  # evidence paths shown per finding; the rest are counted, never hidden
+EVIDENCE_LIMIT = 10  # evidence paths shown per finding; the rest are counted, never hidden
 
 
 @dataclass

@@ -8,7 +8,6 @@ the whole inventory (references, duplicates, ISO codes, cloud regions) live in
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from typing import Annotated, Literal
 
@@ -211,17 +210,24 @@ class Inventory(_Strict):
     def content_hash(self) -> str:
         """Return a sha256 of the inventory's content, independent of file layout and order.
 
-        Staff, clients and systems are compared by id, and a system's hosting rows and
-        sub-processors as sets: listing them in another order is the same inventory.
+        Staff, clients and systems, and a system's hosting rows and sub-processors, are
+        hashed as sets: listing them in another order is the same inventory.
         """
-        doc = self.model_dump(mode="json")
-        for key in ("staff", "clients", "systems"):
-            doc[key] = sorted(doc[key], key=lambda entry: entry["id"])
-        for system in doc["systems"]:
-            for key in ("hosting", "subprocessors"):
-                system[key] = sorted(system[key], key=_canonical)
-        return "sha256:" + hashlib.sha256(_canonical(doc).encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(self.organisation.model_dump_json().encode())
+        for section, texts in (
+            ("staff", (p.model_dump_json() for p in self.staff)),
+            ("clients", (c.model_dump_json() for c in self.clients)),
+            ("systems", (_system_text(s) for s in self.systems)),
+        ):
+            digest.update(f"\0{section}".encode())
+            for text in sorted(texts):
+                digest.update(b"\0" + text.encode())
+        return "sha256:" + digest.hexdigest()
 
 
-def _canonical(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _system_text(system: System) -> str:
+    parts = [system.model_dump_json(exclude={"hosting", "subprocessors"})]
+    parts += sorted(h.model_dump_json() for h in system.hosting)
+    parts.append("\0")
+    parts += sorted(s.model_dump_json() for s in system.subprocessors)
+    return "\x1f".join(parts)

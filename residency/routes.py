@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -148,7 +148,7 @@ class Route:
     @property
     def id(self) -> str:
         """Return the route's stable id."""
-        return self.key.id
+        return route_id(self.key)
 
     @property
     def regimes(self) -> tuple[str, ...]:
@@ -180,28 +180,28 @@ class Route:
         """Return the instrument the basis rests on, if any."""
         return self.key.instrument
 
-    @property
+    @cached_property
     def tia_required(self) -> bool:
         """Tell whether a transfer impact (or risk) assessment is required."""
         return any(v.tia_required for v in self.verdicts)
 
-    @property
+    @cached_property
     def confidence(self) -> str | None:
         """Return the lowest confidence of the facts the basis rests on."""
         levels = [v.confidence for v in self.verdicts if v.confidence]
         return max(levels, key=CONFIDENCE.index) if levels else None
 
-    @property
+    @cached_property
     def sources(self) -> tuple[SourceRef, ...]:
         """Return every legal source behind the route, without repeats."""
         return tuple(dict.fromkeys(s for v in self.verdicts for s in v.sources))
 
-    @property
+    @cached_property
     def notes(self) -> list[str]:
         """Return the notes, risks and missing facts a reader must see."""
         return list(dict.fromkeys(n for v in self.verdicts for n in v.notes))
 
-    @property
+    @cached_property
     def judgements(self) -> tuple[Judgement, ...]:
         """Return each regime's distinct judgement (regime, basis, instrument)."""
         seen: dict[tuple[str, str, str | None], Judgement] = {}

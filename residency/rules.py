@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -40,9 +40,11 @@ SEVERITIES = ("high", "medium", "low")
 CONFIDENCE = ("high", "medium", "low")
 
 
-@dataclass(frozen=True)
-class SourceRef:
-    """A legal source behind an answer: which regime, which fact, where to read it."""
+class SourceRef(NamedTuple):
+    """A legal source behind an answer: which regime, which fact, where to read it.
+
+    A named tuple: it is hashed millions of times when routes and findings gather sources.
+    """
 
     regime: str
     id: str
