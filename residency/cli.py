@@ -168,8 +168,11 @@ def check(inventory: InventoryOpt = None) -> None:
     )
     for line in inv.from_catalogue.values():
         console.print(line, markup=False, highlight=False)
-    for warning in inv.warnings:
-        console.print(f"warning: {warning}", style="yellow", markup=False)
+    if len(inv.warnings) <= TABLE_ROWS:
+        for warning in inv.warnings:
+            console.print(f"warning: {warning}", style="yellow", markup=False)
+    else:  # thousands of styled lines take seconds to render: plain text
+        sys.stdout.writelines(f"warning: {w}\n" for w in inv.warnings)
 
 
 @app.command()
