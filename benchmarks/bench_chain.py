@@ -151,6 +151,44 @@ def run_size(label: str, counts: tuple[int, int, int], workdir: Path) -> dict[st
     return row
 
 
+def wide(workdir: Path) -> list[tuple[str, dict[str, float], dict[str, float]]]:
+    """Valid but very long lists (issue 17): 50,000 sub-processors, 10,000 staff-data systems.
+
+    Both need ``RESIDENCY_MAX_LIST_ITEMS`` raised above its default of 10,000.
+    """
+    import yaml
+
+    base = yaml.safe_load((ROOT / "tests" / "data" / "passing_small.yaml").read_text("utf-8"))
+    codes = ["US", "IN", "DE", "BR", "JP", "SG", "AU", "ZA", "CN", "FR"]
+    subs = yaml.safe_load(yaml.safe_dump(base))
+    slack = next(s for s in subs["systems"] if s["id"] == "slack")
+    slack["subprocessors"] = [
+        {"name": f"Sub {i}", "purpose": "p", "countries": [codes[i % 10]]} for i in range(50_000)
+    ]
+    staff_data = yaml.safe_load(yaml.safe_dump(base))
+    staff_data["systems"] += [
+        {"id": f"s{i}", "vendor": "V", "vendor_country": "US", "hosting": [{"country": "US"}]}
+        for i in range(10_000)
+    ]
+    staff_data["organisation"]["staff_data"]["systems"] = [f"s{i}" for i in range(10_000)]
+    rows = []
+    os.environ["RESIDENCY_MAX_LIST_ITEMS"] = "100000"  # inherited by the commands
+    for label, doc in (("50,000 sub-processors", subs), ("10,000 staff-data systems", staff_data)):
+        path = workdir / f"{label.split()[0].replace(',', '')}.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        inv = ["-i", str(path)]
+        out = str(workdir / "wide.json")
+        rows.append(
+            (
+                f"{label} ({path.stat().st_size / 1e6:.1f} MB)",
+                command(["check", *inv]),
+                command(["export", *inv, "--as-of", AS_OF, "-o", out]),
+            )
+        )
+    del os.environ["RESIDENCY_MAX_LIST_ITEMS"]
+    return rows
+
+
 def exponent(rows: list[dict[str, object]]) -> float:
     """Least-squares slope of log(export wall time) against log(entries)."""
     xs = [math.log(float(r["staff"]) + float(r["clients"]) + float(r["systems"])) for r in rows]
@@ -207,6 +245,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only 1x and 10x, no app")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--app", help=argparse.SUPPRESS)
+    parser.add_argument("--wide", action="store_true", help="only the very long lists")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(stages(*args.child)))
@@ -219,6 +258,10 @@ def main() -> None:
         sizes = sizes[:2]
     else:
         sizes.append(ENTERPRISE)
+    if args.wide:
+        with tempfile.TemporaryDirectory() as tmp:
+            _report_wide(wide(Path(tmp)))
+        return
     python = sys.version.split()[0]
     print(f"residency {residency.__version__}, Python {python}, {os.cpu_count()} cores")
     for flag in ("--help", "--version"):
@@ -233,6 +276,7 @@ def main() -> None:
         slope = exponent(fit if len(fit) >= 2 else rows)
         print(f"scaling exponent (residency export wall time vs entries, from 10x): {slope:.2f}")
         if not args.quick:
+            _report_wide(wide(Path(tmp)))
             folder = Path(tmp) / "100x_demo"
             out = subprocess.run(
                 [sys.executable, __file__, "--app", str(folder)],
@@ -243,6 +287,15 @@ def main() -> None:
             print("app on the 100x organisation (AppTest, seconds to settle):")
             for label, seconds in json.loads(out.stdout):
                 print(f"  {label:<38}{seconds:>6.2f}")
+
+
+def _report_wide(rows: list[tuple[str, dict[str, float], dict[str, float]]]) -> None:
+    print("very long lists (commands, wall time / peak RSS):")
+    for label, check, export in rows:
+        print(
+            f"  {label:<38} check {check['wall_s']:.2f} s / {check['peak_mb']:.0f} MB, "
+            f"export {export['wall_s']:.2f} s / {export['peak_mb']:.0f} MB"
+        )
 
 
 def _report(r: dict[str, object]) -> dict[str, object]:
