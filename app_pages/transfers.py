@@ -1,4 +1,4 @@
-"""Every cross-border transfer with its legal basis, instrument and sources."""
+"""The transfer register by route, and one subject's transfers with their legal basis."""
 
 import streamlit as st
 
@@ -6,16 +6,36 @@ import app_support as ui
 
 m, as_of = ui.current()
 st.title("Cross-border transfers")
-transfers = m.transfers(as_of=as_of)
-frame = transfers.to_frame()
-bases = sorted(set(frame["basis"]))
+routes = m.routes(as_of=as_of).to_frame()
+bases = sorted(set(routes["basis"]))
 chosen = st.multiselect("Basis", bases, default=bases, key="transfer-bases")
-subject = st.selectbox("Subject", ["(all)", *sorted(set(frame["subject"]))], key="transfer-subject")
-shown = frame[frame["basis"].isin(chosen)]
-if subject != "(all)":
-    shown = shown[shown["subject"] == subject]
-st.caption(f"{len(shown)} of {len(frame)} transfers as of {as_of}")
-st.dataframe(shown, hide_index=True, width="stretch")
+shown = routes[routes["basis"].isin(chosen)]
+columns = [
+    "regimes",
+    "destination",
+    "kind",
+    "recipient",
+    "basis",
+    "instrument",
+    "tia_required",
+    "subject_count",
+    "data",
+    "systems",
+    "notes",
+    "id",
+]
+st.caption(
+    f"The register: {len(shown)} of {len(routes)} routes as of {as_of}, one row per origin "
+    "regime, destination, recipient, kind, basis and instrument."
+)
+st.dataframe(shown[columns], hide_index=True, width="stretch")
+subject = st.selectbox(
+    "One subject's transfers", ["(choose a subject)", *m.subjects()], key="transfer-subject"
+)
+if subject != "(choose a subject)":
+    frame = m.transfers(subject, as_of=as_of).to_frame()
+    st.caption(f"{len(frame)} transfers of {subject}'s data as of {as_of}")
+    st.dataframe(frame, hide_index=True, width="stretch")
 cols = st.columns(2)
 cols[0].download_button(
     "Download the register by route (CSV)",
@@ -24,10 +44,11 @@ cols[0].download_button(
     mime="text/csv",
     key="routes-csv",
 )
-cols[1].download_button(
-    "Download every transfer (CSV)",
-    transfers.to_csv().encode("utf-8"),
-    file_name="transfers.csv",
-    mime="text/csv",
-    key="transfers-csv",
-)
+if subject != "(choose a subject)":
+    cols[1].download_button(
+        f"Download {subject}'s transfers (CSV)",
+        m.transfers(subject, as_of=as_of).to_csv().encode("utf-8"),
+        file_name="transfers.csv",
+        mime="text/csv",
+        key="transfers-csv",
+    )

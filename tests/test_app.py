@@ -92,6 +92,17 @@ def test_as_of_date_changes_the_bases(at):
     assert today != before_dpf
 
 
+def test_transfers_page_lists_routes_then_one_subjects_transfers(at):
+    at = _page(at, "app_pages/transfers.py")
+    register = at.dataframe[0].value
+    assert {"destination", "recipient", "basis", "subject_count"} <= set(register.columns)
+    assert len(at.dataframe) == 1  # no subject chosen: the register only
+    at.selectbox(key="transfer-subject").set_value("client:kestrelwood").run()
+    assert not at.exception
+    transfers = at.dataframe[1].value
+    assert set(transfers["subject"]) == {"client:kestrelwood"}
+
+
 def test_findings_filters(at):
     at = _page(at, "app_pages/findings.py")
     total = len(at.expander)
