@@ -47,6 +47,7 @@ RULES = {
     "ai.default_training": "high",
     "ai.training_review": "medium",
     "ai.past_training": "medium",
+    "ai.training_unassessed": "low",
 }
 
 
@@ -457,7 +458,9 @@ def _ai_rule(e: Exposure) -> tuple[str, str] | None:
     if strict and e.default == "opt-out":
         return "ai.default_training", "high"
     if e.requirement is None:
-        return None  # no regulator position recorded: shown by `residency ai`, not judged
+        # No recorded position is not an all-clear: say so, and ask for the contract and the
+        # notice to be checked (stopping the training must never read as the only issue).
+        return "ai.training_unassessed", "low"
     return "ai.training_review", "medium"
 
 
@@ -478,6 +481,11 @@ def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
             group[0].position or "no regulator position on AI training is recorded for this origin"
         )
         text = f"{head}: {' '.join(parts)} What the origin's regime requires: {position}"
+        if rule == "ai.training_unassessed":
+            text += (
+                ". Check the vendor's contract and the notice given to the people concerned "
+                "for this use, or opt out."
+            )
         positions = [(r, p) for r in ctx.origin(group[0].origin)[0] for p in r.ai_training]
         sources = tuple(dict.fromkeys(_ref(r, p) for r, p in positions))
         applied = [f"{r.id}:{p.id}" for r, p in positions if p.requires == group[0].requirement]
@@ -485,6 +493,8 @@ def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
             "ai.default_training": "{} trains AI models on the data by default",
             "ai.training_review": "{} trains AI models on the data: basis to document",
             "ai.past_training": "{} used the data for AI training before the opt-out",
+            "ai.training_unassessed": "{} trains AI models on the data: no regulator position "
+            "recorded",
         }[rule].format(group[0].system)
         evidence = tuple(sorted(path_text(ctx.G, e.path) for e in group))
         found.append(

@@ -76,12 +76,15 @@ def test_opted_out_data_stays_a_finding_for_global_models():
     assert "cannot be taken out of a trained global model" in f.explanation
 
 
-def test_origin_without_a_position_is_listed_not_judged():
+def test_origin_without_a_position_gets_a_low_finding_not_silence():
+    # Issue 16: ongoing training of data whose origin records no regulator position used to
+    # raise nothing, while stopping it raised "past training": it reads backwards.
     doc = scenario("US", "US")
     doc["systems"][0]["ai_training"] = _training()
     m = _map(doc)
     assert len(m.ai_exposure(as_of=TODAY)) == 1
-    assert not [f for f in m.findings(as_of=TODAY) if f.rule.startswith("ai.")]
+    (f,) = [f for f in m.findings(as_of=TODAY) if f.rule.startswith("ai.")]
+    assert (f.rule, f.severity) == ("ai.training_unassessed", "low")
 
 
 def test_training_limited_to_covered_categories():
@@ -112,3 +115,16 @@ def test_cli_ai():
     assert "Slack (global)" in result.output
     payload = json.loads(runner.invoke(app, ["ai", "--json", "--as-of", TODAY]).output)
     assert {"slack", "hubspot"} <= {e["system_id"] for e in payload}
+
+
+def test_training_without_a_recorded_position_is_a_low_finding(demo):
+    # US-origin data trained on by default: the US regime records no regulator position on
+    # AI training, which must not read as an all-clear (issue 16).
+    found = [
+        f
+        for f in demo.findings(as_of="2026-11-26")
+        if f.rule == "ai.training_unassessed" and f.subject == "client:kestrelwood"
+    ]
+    assert found and all(f.severity == "low" for f in found)
+    assert "no regulator position" in found[0].explanation
+    assert "contract" in found[0].explanation
