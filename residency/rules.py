@@ -390,12 +390,16 @@ def _no_regime(ctx: Context, origin: str) -> Judgement:
 def judge(
     ctx: Context, regime: Regime, origin: str, loc: Location, recipient: Recipient
 ) -> Judgement:
-    """Answer the basis for one location under one regime, in the documented order."""
-    if recipient.own_staff and loc.kind == "accessed":
-        return _own_staff(ctx, regime)
+    """Answer the basis for one location under one regime, in the documented order.
+
+    The most certain basis comes first: free flow inside the origin's own area outranks
+    the medium-confidence reading that an own employee abroad is not a transfer.
+    """
     free = _free_flow(regime, loc)
     if free is not None:
         return free
+    if recipient.own_staff and loc.kind == "accessed":
+        return _own_staff(ctx, regime)
     if loc.kind == "accessed" and _remote_access_exempt(regime):
         fact = regime.remote_access_is_transfer
         assert fact is not None

@@ -426,3 +426,12 @@ def test_own_staff_cites_the_principle():
     assert t.basis == "own_staff"
     assert any(s.id == "edpb-05-2021" for s in t.sources)
     assert "not a transfer" in " ".join(t.notes)
+
+
+def test_free_flow_outranks_the_own_staff_reading():
+    # Issue 16 "strongest basis first": inside the EEA the transfer rides on free flow
+    # (GDPR itself), a more certain basis than the EDPB's own-staff reading.
+    (t,) = transfers_for(scenario("DE", "FR", kind="accessed"), as_of=TODAY, kind="accessed")
+    assert t.basis == "free_flow"
+    assert not any(s.id == "edpb-05-2021" for s in t.sources)
+    assert {s.regime for s in t.sources} == {"EU-GDPR"}
