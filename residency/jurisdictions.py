@@ -83,6 +83,16 @@ class RemoteAccess(Fact):
     value: bool
 
 
+class OwnStaffAbroad(Fact):
+    """Whether the organisation's own employee abroad is part of it (their access: no transfer).
+
+    Only regimes whose texts or regulators say so carry it (EDPB Guidelines 05/2021 for
+    the GDPR, the ICO for the UK); elsewhere the regime's own transfer rules decide.
+    """
+
+    value: bool
+
+
 class Adequacy(Fact):
     """A destination the regime recognises as adequate, with its scope and dates."""
 
@@ -192,6 +202,7 @@ class Regime(_Strict):
     laws: list[Law] = Field(default_factory=list)
     free_flow: list[FreeFlow] = Field(default_factory=list)
     remote_access_is_transfer: RemoteAccess | None = None
+    own_staff_abroad: OwnStaffAbroad | None = None
     adequacy: list[Adequacy] = Field(default_factory=list)
     safeguards: list[Safeguard] = Field(default_factory=list)
     unrestricted: Unrestricted | None = None
@@ -521,6 +532,8 @@ def _facts(r: Regime) -> list[Fact]:
     ]
     if r.remote_access_is_transfer is not None:
         facts.append(r.remote_access_is_transfer)
+    if r.own_staff_abroad is not None:
+        facts.append(r.own_staff_abroad)
     if r.unrestricted is not None:
         facts.append(r.unrestricted)
     return facts

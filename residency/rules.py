@@ -398,8 +398,9 @@ def judge(
     free = _free_flow(regime, loc)
     if free is not None:
         return free
-    if recipient.own_staff and loc.kind == "accessed":
-        return _own_staff(ctx, regime)
+    own = recipient.own_staff and loc.kind == "accessed"
+    if own and regime.own_staff_abroad is not None and regime.own_staff_abroad.value:
+        return _own_staff(ctx, regime, regime.own_staff_abroad)
     if loc.kind == "accessed" and _remote_access_exempt(regime):
         fact = regime.remote_access_is_transfer
         assert fact is not None
@@ -413,16 +414,31 @@ def judge(
     if judgement is None or judgement.basis != "adequacy":
         # An adequacy whose scope needs review still loses to a safeguard that settles it.
         judgement = _safeguard(ctx, regime, recipient) or judgement
-    return _apply_triggers(regime, loc, judgement) or _fallback(regime, recipient, ctx.as_of)
+    found = _apply_triggers(regime, loc, judgement) or _fallback(regime, recipient, ctx.as_of)
+    if own and found.basis == "no_basis" and regime.remote_access_is_transfer is None:
+        # The data records neither the own-staff reading nor a remote-access rule for this
+        # regime: whether this access is an export is the open question, not a missing basis.
+        return Judgement(
+            regime.id,
+            "needs_review",
+            sources=found.sources,
+            note=found.note,
+            missing=(
+                f"whether access by the organisation's own employee from abroad is a transfer "
+                f"under {regime.id} (no rule on it is recorded in data/jurisdictions)"
+            ),
+        )
+    return found
 
 
-def _own_staff(ctx: Context, regime: Regime) -> Judgement:
+def _own_staff(ctx: Context, regime: Regime, fact: Any) -> Judgement:
     principle = ctx.data.principles["own_staff"]
     sources = tuple(
         SourceRef("principles", s.id, s.title, s.citation, s.url, None, principle.confidence)
         for s in principle.sources
     )
-    return Judgement(regime.id, "own_staff", sources=sources, note=principle.summary)
+    note = principle.summary + (f" ({regime.id}: {fact.note})" if fact.note else "")
+    return Judgement(regime.id, "own_staff", sources=(_ref(regime, fact), *sources), note=note)
 
 
 def _free_flow(regime: Regime, loc: Location) -> Judgement | None:

@@ -435,3 +435,20 @@ def test_free_flow_outranks_the_own_staff_reading():
     assert t.basis == "free_flow"
     assert not any(s.id == "edpb-05-2021" for s in t.sources)
     assert {s.regime for s in t.sources} == {"EU-GDPR"}
+
+
+def test_own_staff_reading_only_where_the_regime_records_it():
+    # Issue 16 / legal audit 5.2: the EDPB and ICO reading is the GDPR's and the UK's.
+    (eu,) = transfers_for(scenario("DE", "IN", kind="accessed"), as_of=TODAY, kind="accessed")
+    assert eu.basis == "own_staff"
+    assert ("EU-GDPR", "edpb-05-2021") in {(s.regime, s.id) for s in eu.sources}
+    (uk,) = transfers_for(scenario("GB", "IN", kind="accessed"), as_of=TODAY, kind="accessed")
+    assert uk.basis == "own_staff"
+    assert ("UK-GDPR", "ico-faq") in {(s.regime, s.id) for s in uk.sources}
+    # China records remote access as an export: its own rules decide, never "own staff".
+    (cn,) = transfers_for(scenario("CN", "VN", kind="accessed"), as_of=TODAY, kind="accessed")
+    assert cn.basis != "own_staff"
+    # Brazil records neither reading: the open question is named, not a false "no basis".
+    (br,) = transfers_for(scenario("BR", "IN", kind="accessed"), as_of=TODAY, kind="accessed")
+    assert br.basis == "needs_review"
+    assert any("own employee from abroad" in n for n in br.notes)
