@@ -15,7 +15,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -400,7 +400,35 @@ def judge(
         return free
     own = recipient.own_staff and loc.kind == "accessed"
     if own and regime.own_staff_abroad is not None and regime.own_staff_abroad.value:
-        return _own_staff(ctx, regime, regime.own_staff_abroad)
+        return _own_staff_access(ctx, regime, origin, loc)
+    return _judge_transfer(ctx, regime, origin, loc, recipient, own=own)
+
+
+def _own_staff_access(ctx: Context, regime: Regime, origin: str, loc: Location) -> Judgement:
+    """Judge access by an own employee where the regime reads them as part of the organisation.
+
+    The employee is no recipient; the organisation is. Data of an origin outside the
+    organisation's own country or free-flow area reaches the organisation: that is the
+    transfer (a German client's data at an agency established in the UK: DE to GB).
+    """
+    fact = regime.own_staff_abroad
+    org = ctx.G.graph.get("country")
+    at_org = replace(loc, country=org) if org else loc
+    if not org or in_origin(origin, org) or _free_flow(regime, at_org) is not None:
+        return _own_staff(ctx, regime, fact)
+    found = _judge_transfer(ctx, regime, origin, at_org, Recipient(own_staff=False), own=False)
+    note = (
+        f"the organisation, established in {org}, receives the data: judged as a transfer "
+        f"from {origin} to {org}; its own employee in {loc.country} is part of it"
+    )
+    return replace(
+        found, sources=(*found.sources, _ref(regime, fact)), note=_join(note, found.note)
+    )
+
+
+def _judge_transfer(
+    ctx: Context, regime: Regime, origin: str, loc: Location, recipient: Recipient, *, own: bool
+) -> Judgement:
     if loc.kind == "accessed" and _remote_access_exempt(regime):
         fact = regime.remote_access_is_transfer
         assert fact is not None

@@ -452,3 +452,24 @@ def test_own_staff_reading_only_where_the_regime_records_it():
     (br,) = transfers_for(scenario("BR", "IN", kind="accessed"), as_of=TODAY, kind="accessed")
     assert br.basis == "needs_review"
     assert any("own employee from abroad" in n for n in br.notes)
+
+
+def test_client_data_at_the_organisation_is_a_transfer_to_its_country():
+    # Issue 16 "who exports": a German client's data at an agency established in the UK is
+    # a DE -> GB transfer (today on the EU's UK adequacy decision), wherever the employee sits.
+    for where in ("GB", "IN"):
+        doc = scenario("DE", where, kind="accessed")
+        doc["organisation"]["country"] = "GB"
+        (t,) = transfers_for(doc, as_of=TODAY, kind="accessed")
+        assert t.basis == "adequacy", where
+        assert "from DE to GB" in " ".join(t.notes)
+        assert ("EU-GDPR", "edpb-05-2021") in {(s.regime, s.id) for s in t.sources}
+    # Days after the EU's UK decision of 28 June 2021 took effect, the same answer.
+    doc = scenario("DE", "IN", kind="accessed")
+    doc["organisation"]["country"] = "GB"
+    (t,) = transfers_for(doc, as_of="2021-07-01", kind="accessed")
+    assert t.basis == "adequacy"
+    # The organisation's own country's clients: still not a transfer.
+    doc = scenario("GB", "IN", kind="accessed")
+    (t,) = transfers_for(doc, as_of=TODAY, kind="accessed")
+    assert t.basis == "own_staff"
