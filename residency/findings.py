@@ -436,11 +436,12 @@ def _concern(ctx: Context, sm: SubjectMap) -> list[Finding]:
             )
             found.append(
                 Finding(
-                    RULES["concern.countries_of_concern"],
+                    rule.severity if rule.condition else RULES["concern.countries_of_concern"],
                     "concern.countries_of_concern",
                     sm.subject,
                     countries,
-                    "Sensitive data reaches a country of concern",
+                    "Sensitive data reaches a country of concern"
+                    + (": the rule may apply" if rule.condition else ""),
                     text,
                     _evidence(ctx.G, hits),
                     (_ref(regime, rule),),

@@ -177,6 +177,11 @@ class CountriesOfConcern(Fact):
     countries: list[Text]
     categories: list[Text]
     condition: Text | None = None
+    severity: Literal["high", "medium", "low"] = Field(
+        default="high",
+        description="The finding's severity while its condition is not established by the "
+        "inventory (e.g. low for a rule that binds only data brokers)",
+    )
     start: date = Field(alias="from")
     summary: Text
 

@@ -473,3 +473,12 @@ def test_client_data_at_the_organisation_is_a_transfer_to_its_country():
     doc = scenario("GB", "IN", kind="accessed")
     (t,) = transfers_for(doc, as_of=TODAY, kind="accessed")
     assert t.basis == "own_staff"
+
+
+def test_conditional_countries_of_concern_rules_are_not_high_findings():
+    # Issue 16 / legal audit 5: PADFA binds data brokers only; the DOJ rule needs volumes.
+    doc = scenario("US", "CN", kind="accessed", data=("health_data",))
+    by_rule = {f.legal_rule: f for f in _findings(doc) if f.rule == "concern.countries_of_concern"}
+    assert by_rule["US:us-padfa-data-brokers"].severity == "low"
+    assert by_rule["US:us-doj-dsp-bulk-sensitive"].severity == "medium"
+    assert all("may apply" in f.title for f in by_rule.values())
