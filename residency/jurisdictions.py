@@ -72,9 +72,15 @@ class Law(Fact):
 
 
 class FreeFlow(Fact):
-    """Destinations to which data moves as if it had not left (e.g. the EEA for GDPR)."""
+    """Destinations to which data moves as if it had not left (e.g. the EEA for GDPR).
+
+    ``from``/``until`` bound a free flow that starts or ends (the UK inside EU law until
+    the end of 2020, then the six-month bridge of the Trade and Cooperation Agreement).
+    """
 
     area: list[Text]
+    start: date | None = Field(default=None, alias="from")
+    until: date | None = None
 
 
 class RemoteAccess(Fact):

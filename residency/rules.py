@@ -395,7 +395,7 @@ def judge(
     The most certain basis comes first: free flow inside the origin's own area outranks
     the medium-confidence reading that an own employee abroad is not a transfer.
     """
-    free = _free_flow(regime, loc)
+    free = _free_flow(regime, loc, ctx.as_of)
     if free is not None:
         return free
     own = recipient.own_staff and loc.kind == "accessed"
@@ -414,7 +414,7 @@ def _own_staff_access(ctx: Context, regime: Regime, origin: str, loc: Location) 
     fact = regime.own_staff_abroad
     org = ctx.G.graph.get("country")
     at_org = replace(loc, country=org) if org else loc
-    if not org or in_origin(origin, org) or _free_flow(regime, at_org) is not None:
+    if not org or in_origin(origin, org) or _free_flow(regime, at_org, ctx.as_of) is not None:
         return _own_staff(ctx, regime, fact)
     found = _judge_transfer(ctx, regime, origin, at_org, Recipient(own_staff=False), own=False)
     note = (
@@ -469,8 +469,10 @@ def _own_staff(ctx: Context, regime: Regime, fact: Any) -> Judgement:
     return Judgement(regime.id, "own_staff", sources=(_ref(regime, fact), *sources), note=note)
 
 
-def _free_flow(regime: Regime, loc: Location) -> Judgement | None:
+def _free_flow(regime: Regime, loc: Location, as_of: date) -> Judgement | None:
     for fact in regime.free_flow:
+        if not _in_force(fact.start, fact.until, as_of):
+            continue
         area = frozenset().union(*(places.expand(c) for c in fact.area))
         if places.within(loc.country, area):
             return Judgement(regime.id, "free_flow", sources=(_ref(regime, fact),), note=fact.note)

@@ -482,3 +482,23 @@ def test_conditional_countries_of_concern_rules_are_not_high_findings():
     assert by_rule["US:us-padfa-data-brokers"].severity == "low"
     assert by_rule["US:us-doj-dsp-bulk-sensitive"].severity == "medium"
     assert all("may apply" in f.title for f in by_rule.values())
+
+
+@pytest.mark.parametrize(
+    ("as_of", "basis", "source"),
+    [
+        # Union law applied to and in the UK until 31 Dec 2020 (Withdrawal Agreement 126-127)
+        ("2019-06-01", "free_flow", "withdrawal-agreement"),
+        ("2020-12-31", "free_flow", "withdrawal-agreement"),
+        # the TCA bridge, Art. FINPROV.10A, to the adequacy decisions of 28 June 2021
+        ("2021-03-01", "free_flow", "tca-bridge"),
+        ("2021-07-01", "adequacy", None),
+    ],
+)
+def test_eu_to_uk_on_every_date(as_of, basis, source):
+    (t,) = transfers_for(scenario("DE", "GB"), as_of=as_of, kind="stored")
+    assert t.basis == basis
+    if source is not None:
+        assert ("EU-GDPR", source) in {(s.regime, s.id) for s in t.sources}
+    else:
+        assert "2021/1772" in (t.instrument or "")  # the adequacy decision of 28 June 2021
