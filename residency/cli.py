@@ -133,9 +133,16 @@ def _map(inventory: Path | None, stored: str | None, db: str | None) -> DataMap:
     return _datamap.load(inventory)
 
 
-def _footer(console: Console, text: str = "") -> None:
-    """Close a table with a dim hint, the legal data's date and the not-legal-advice note."""
-    parts = [text, f"Legal data as of {_jurisdictions.legal_data().as_of}.", "Not legal advice."]
+def _footer(console: Console, text: str = "", *, as_of: str | None = None) -> None:
+    """Close a table with a dim hint, the legal data's date and the not-legal-advice note.
+
+    With an ``as_of`` date outside the span the legal data covers, say so first.
+    """
+    data = _jurisdictions.legal_data()
+    note = data.date_note(_datamap.parse_as_of(as_of)) if as_of is not None else None
+    if note:
+        console.print(f"warning: {note}", style="yellow", highlight=False)
+    parts = [text, f"Legal data as of {data.as_of}.", "Not legal advice."]
     console.print(" ".join(p for p in parts if p), style="dim", highlight=False)
 
 
@@ -353,7 +360,7 @@ def transfers(
             " | ".join(t.notes),
         )
     console.print(table)
-    _footer(console, "Sources per transfer: --json.")
+    _footer(console, "Sources per transfer: --json.", as_of=as_of)
 
 
 @app.command()
@@ -396,7 +403,7 @@ def findings(
             out.write(f"\n{f.severity}  {f.rule}  {f.subject}  {' '.join(f.countries)}\n")
             out.write(f"    {f.explanation}\n")
         out.flush()
-    _footer(console, "Evidence paths and sources: --json or residency export.")
+    _footer(console, "Evidence paths and sources: --json or residency export.", as_of=as_of)
 
 
 @app.command()
@@ -454,7 +461,9 @@ def ai(
             ", ".join(sorted({c for x in exposures for c in x.data})),
         )
     console.print(table)
-    _footer(console, "Findings on this: residency findings (ai.* rules). Details: --json.")
+    _footer(
+        console, "Findings on this: residency findings (ai.* rules). Details: --json.", as_of=as_of
+    )
 
 
 @app.command()
@@ -523,6 +532,7 @@ def whatif(
         console,
         f"{len(result.remaining)} findings remain. Transfers and locations: --json. "
         "Nothing was saved.",
+        as_of=as_of,
     )
 
 

@@ -148,6 +148,7 @@ def export_parts(
         },
         "jurisdiction_data": {
             "as_of": data.as_of.isoformat(),
+            "date_note": data.date_note(assessment.as_of),
             "content_hash": data.content_hash,
             "regimes": [
                 {

@@ -312,6 +312,31 @@ class LegalData:
         """Return the newest as-of date across regimes (the data's as-of)."""
         return max(r.as_of for r in self.regimes)
 
+    @property
+    def earliest(self) -> date:
+        """Return the earliest date any regime or dated fact in the data starts."""
+        starts = [r.start for r in self.regimes if r.start is not None]
+        starts += [f.start for r in self.regimes for f in _facts(r) if getattr(f, "start", None)]
+        return min(starts)
+
+    def date_note(self, as_of: date) -> str | None:
+        """Say when ``as_of`` lies outside the span the legal data covers (None: inside).
+
+        >>> legal_data().date_note(date(1990, 1, 1)).startswith("1990-01-01 is before")
+        True
+        """
+        if as_of > self.as_of:
+            return (
+                f"{as_of} is after the legal data's as-of date ({self.as_of}): later "
+                "changes in the law are not in it"
+            )
+        if as_of < self.earliest:
+            return (
+                f"{as_of} is before the earliest rule in the legal data ({self.earliest}): "
+                "older law is not modelled"
+            )
+        return None
+
     def regime(self, regime_id: str) -> Regime:
         """Return one regime by id."""
         for r in self.regimes:

@@ -186,3 +186,14 @@ def test_jurisdictions_lists_coverage():
     one = json.loads(run("jurisdictions", "--country", "ca-qc", "--json").output)
     assert one["coverage"][0]["regimes"] == ["CA-PIPEDA", "CA-QC"]
     assert run("jurisdictions", "--country", "XX").exit_code == 1
+
+
+def test_an_as_of_outside_the_legal_data_says_so(tmp_path):
+    result = run("transfers", "-i", SMALL, "--as-of", "1995-01-01")
+    assert result.exit_code == 0
+    assert "is before the earliest rule in the legal data" in result.output
+    out = tmp_path / "e.json"
+    assert run("export", "-i", SMALL, "--as-of", "2099-01-01", "-o", str(out)).exit_code == 0
+    note = json.loads(out.read_text())["jurisdiction_data"]["date_note"]
+    assert note and "after the legal data's as-of date" in note
+    assert "warning" not in run("transfers", "-i", SMALL, "--as-of", "2026-11-26").output
