@@ -51,6 +51,12 @@ class Exposure:
     vendor_source: str | None
     vendor_as_of: date | None
     path: tuple[str, ...]
+    opt_out: str | None = None  # how the plan lets the organisation opt out; "not_possible"
+
+    @property
+    def can_opt_out(self) -> bool:
+        """Tell whether the organisation's plan allows an opt-out at all."""
+        return self.opt_out != "not_possible"
 
     @property
     def ongoing(self) -> bool:
@@ -90,6 +96,7 @@ class Exposure:
             "ongoing": self.ongoing,
             "days": self.days,
             "how_to_opt_out": self.how_to_opt_out,
+            "opt_out": self.opt_out,
             "regimes": list(self.regimes),
             "requirement": self.requirement,
             "vendor_source": self.vendor_source,
@@ -169,6 +176,7 @@ def _exposure(
         until=loc.until,
         as_of=as_of,
         how_to_opt_out=training.get("how_to_opt_out"),
+        opt_out=training.get("opt_out"),
         requirement=requirement,
         regimes=tuple(r.id for r in regimes),
         position=position,

@@ -529,7 +529,16 @@ def _ai_sentence(rule: str, e: Exposure) -> str:
         }.get(e.scope or "", "ask the vendor whether models trained on it were deleted")
         days = f" ({e.days} days)" if e.days is not None else ""
         return f"{what} to train {scope} {window} until the opt-out on {e.until}{days}; {undo}."
-    how = f" To opt out: {e.how_to_opt_out.rstrip('.')}." if e.how_to_opt_out else ""
+    if not e.can_opt_out:
+        # Never offer a fix the plan does not allow (Atlassian's Free/Standard/Premium).
+        how = (
+            f" This plan allows no opt-out: move to a plan that does, or stop putting this "
+            f"data into {e.system}."
+        )
+    elif e.how_to_opt_out:
+        how = f" To opt out: {e.how_to_opt_out.rstrip('.')}."
+    else:
+        how = ""
     default = (
         "by default (opt-out), and the organisation has not opted out"
         if e.default == "opt-out"

@@ -309,6 +309,7 @@ class _Builder:
             source=ai.source,
             as_of=ai.as_of,
             how_to_opt_out=ai.how_to_opt_out,
+            opt_out=ai.opt_out,
             opted_in=ai.opted_in or None,
         )
         self.edge(node, tnode, "trains", "systems.ai_training", origin)

@@ -51,6 +51,12 @@ class OptOut:
         if ai is None:
             msg = f"system {self.system!r} has no ai_training to opt out of"
             raise ScenarioError(msg)
+        if ai.opt_out == "not_possible" and self.on is not False:
+            msg = (
+                f"system {self.system!r}: its plan allows no opt-out of AI training; what "
+                f"remains: another plan (edit plan: in the inventory) or offboard:{self.system}"
+            )
+            raise ScenarioError(msg)
         before = ai.opted_out
         ai.opted_out = as_of if self.on is None or self.on is True else self.on
         return OptOut(self.system, before)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from residency.categories import TRAIN_AI_USE, fides_key, fides_keys, fides_uses
@@ -128,3 +130,18 @@ def test_training_without_a_recorded_position_is_a_low_finding(demo):
     assert found and all(f.severity == "low" for f in found)
     assert "no regulator position" in found[0].explanation
     assert "contract" in found[0].explanation
+
+
+def test_a_plan_without_opt_out_is_never_offered_an_opt_out():
+    # Issue 10 item 6: Atlassian's data contribution on Standard has no opt-out for metadata.
+    from residency.datamap import load
+    from residency.whatif import ScenarioError
+
+    m = load(Path(__file__).parent / "data" / "catalogue_agency.yaml")
+    jira = [e for e in m.ai_exposure(as_of="2026-11-26") if e.system_id == "jira"]
+    assert jira and all(not e.can_opt_out for e in jira)
+    texts = [f.explanation for f in m.findings(as_of="2026-11-26") if f.system == "jira"]
+    assert texts and all("allows no opt-out" in t and "To opt out" not in t for t in texts)
+    with pytest.raises(ScenarioError, match="allows no opt-out"):
+        m.what_if(["opt-out:jira"], as_of="2026-11-26")
+    assert m.what_if(["offboard:jira"], as_of="2026-11-26").ai_training  # what remains works
