@@ -371,23 +371,3 @@ class Walker:
                 found = (who, "contractor")
             self._parties[who] = found
         return found
-
-
-def as_row(route: Route, *, limit: int | None = None) -> dict[str, Any]:
-    """Return a route as the register row of the export (subjects capped at ``limit``)."""
-    ids = list(route.subjects if limit is None else route.subjects[:limit])
-    return {
-        "id": route.id,
-        "regimes": list(route.regimes),
-        "destination": route.destination,
-        "recipient": route.recipient,
-        "recipient_type": route.key.recipient_type,
-        "kind": route.kind,
-        "basis": route.basis,
-        "instrument": route.instrument,
-        "tia_required": route.tia_required,
-        "confidence": route.confidence,
-        "data": list(route.data),
-        "systems": list(route.systems),
-        "subjects": {"count": len(route.subjects), "ids": ids},
-    }
