@@ -722,8 +722,17 @@ def import_(
 @user_errors
 def stored(db: DbOpt = None) -> None:
     """List the inventories kept in the store."""
+    store = _store.Store(db)
+    records = store.names()
+    if not records:
+        _console().print(
+            f"The store at {store.url} holds no inventory yet: residency import PATH "
+            "(with the same --db) stores one.",
+            highlight=False,
+        )
+        return
     table = Table("name", "country", "imported at", "content hash", "source")
-    for record in _store.Store(db).names():
+    for record in records:
         table.add_row(
             record.name,
             record.country,

@@ -584,6 +584,7 @@ def validate_entries(
         for section in ("staff", "clients", "systems")
     }
     _Checker(inventory, org_entry, sources, problems, raw_ids).run()
+    inventory.warnings.extend(_instrument_warnings(inventory))
     for section, what in (("staff", "staff members"), ("clients", "clients")):
         if not built[section] and not problems.items:
             inventory.warnings.insert(
@@ -1110,3 +1111,43 @@ def _inflate(archive: Any, member: Any, name: str, limits: Limits, budget: int) 
         msg = "damaged in the zip (it does not inflate as its header says)"
         raise fail(msg) from None
     return b"".join(chunks)
+
+
+def _instrument_warnings(inventory: Inventory) -> list[str]:
+    """Warn once per name about certifications and safeguards no regime can recognise.
+
+    They are valid to write, but count for no transfer, so a typo or an obsolete name
+    ("Privacy Shield") would quietly cost transfers their basis.
+    """
+    from datetime import date
+
+    from residency.jurisdictions import ended_instrument, unknown_instrument
+
+    where: dict[tuple[str, str], list[str]] = {}
+    for system in inventory.systems:
+        for kind in ("certifications", "safeguards"):
+            for name in getattr(system, kind):
+                where.setdefault((kind, name), []).append(f"system {system.id}")
+        for sub in system.subprocessors:
+            for kind in ("certifications", "safeguards"):
+                for name in getattr(sub, kind):
+                    where.setdefault((kind, name), []).append(f"system {system.id}")
+    for person in inventory.staff:
+        if person.entity is not None:
+            for name in person.entity.safeguards:
+                where.setdefault(("safeguards", name), []).append(f"entity {person.entity.name}")
+    warnings = []
+    for (kind, name), places_ in sorted(where.items()):
+        unknown = unknown_instrument(name)
+        problem = unknown or ended_instrument(name, date.today())
+        if problem:
+            shown = ", ".join(sorted(set(places_))[:3])
+            more = len(set(places_)) - 3
+            shown += f" and {more} more" if more > 0 else ""
+            effect = (
+                "it counts for no transfer; the accepted names and aliases are in docs/inventory.md"
+                if unknown
+                else "it counts only for --as-of dates before then"
+            )
+            warnings.append(f"{kind} {problem} ({shown}): {effect}")
+    return warnings

@@ -197,3 +197,9 @@ def test_an_as_of_outside_the_legal_data_says_so(tmp_path):
     note = json.loads(out.read_text())["jurisdiction_data"]["date_note"]
     assert note and "after the legal data's as-of date" in note
     assert "warning" not in run("transfers", "-i", SMALL, "--as-of", "2026-11-26").output
+
+
+def test_an_empty_store_says_how_to_import(tmp_path):
+    result = run("stored", "--db", str(tmp_path / "empty.db"))
+    assert result.exit_code == 0
+    assert "holds no inventory yet: residency import PATH" in result.output

@@ -367,3 +367,31 @@ def test_upload_errors_name_the_file_in_the_zip():
     unsafe = _zip({"../evil.yaml": "x", "inventory.yaml": "x"})
     with pytest.raises(InventoryError, match="unsafe path"):
         read_upload("evil.zip", unsafe)
+
+
+def test_unknown_instruments_are_warned_about_with_the_closest_name():
+    # Issue 9 item 4: unknown names used to pass silently and cost transfers their basis.
+    from residency.inventory import parse_inventory_text
+
+    text = (
+        "organisation: {name: O, country: GB}\n"
+        "systems:\n"
+        "  - {id: s, vendor: V, vendor_country: US, hosting: [{country: US}],\n"
+        "     certifications: [Privacy Shield], safeguards: [Signed DPA with SCCs 2010, EU SCCs]}\n"
+    )
+    warnings = parse_inventory_text(text).warnings
+    shield = [w for w in warnings if "'Privacy Shield' (EU-US Privacy Shield) ended on" in w]
+    assert shield and "system s" in shield[0] and "2020-07-16" in shield[0]
+    assert any("did you mean 'EU SCC 2010'" in w for w in warnings)
+    assert not any("'EU SCCs'" in w for w in warnings)  # an alias of EU SCC 2021
+
+
+def test_every_instrument_name_and_alias_is_documented():
+    from pathlib import Path
+
+    from residency.jurisdictions import instruments
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "inventory.md").read_text()
+    for i in instruments():
+        assert f"| {i.name} |" in doc, i.name
+        assert all(alias in doc for alias in i.aliases), i.name
