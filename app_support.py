@@ -35,6 +35,18 @@ def uploaded_map(name: str, content: bytes) -> DataMap:
     return DataMap.from_inventory(read_upload(name, content))
 
 
+@st.cache_data(show_spinner="Writing the export...", max_entries=8)
+def export_bytes(_m: DataMap, inventory_hash: str, as_of: date, fmt: str) -> bytes:
+    """Return the export (``json``) or the register by route (``csv``), made once per
+    inventory, date and format: the same text ``residency export`` writes."""
+    return _m.export_text(as_of=as_of, fmt=fmt).encode("utf-8")
+
+
+def download(m: DataMap, as_of: date, fmt: str) -> bytes:
+    """Return the bytes of a download of ``m`` (cached by the inventory's content hash)."""
+    return export_bytes(m, m.inventory.content_hash(), as_of, fmt)
+
+
 def current() -> tuple[DataMap, date]:
     """Draw the shared sidebar and return the map in use and the as-of date."""
     upload = st.session_state.get(UPLOAD_KEY)

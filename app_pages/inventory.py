@@ -55,14 +55,14 @@ st.subheader("Export for legal review")
 cols = st.columns(2)
 cols[0].download_button(
     "JSON export (schema residency-export/2)",
-    m.export_text(as_of=as_of).encode("utf-8"),
+    ui.download(m, as_of, "json"),
     file_name="residency-export.json",
     mime="application/json",
     key="export-json",
 )
 cols[1].download_button(
     "Transfer register by route (CSV)",
-    m.export_text(as_of=as_of, fmt="csv").encode("utf-8"),
+    ui.download(m, as_of, "csv"),
     file_name="transfer-routes.csv",
     mime="text/csv",
     key="export-csv",

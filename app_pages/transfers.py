@@ -39,7 +39,7 @@ if subject != "(choose a subject)":
 cols = st.columns(2)
 cols[0].download_button(
     "Download the register by route (CSV)",
-    m.export_text(as_of=as_of, fmt="csv").encode("utf-8"),  # the same file as the CLI's
+    ui.download(m, as_of, "csv"),  # the same file as the CLI's
     file_name="transfer-routes.csv",
     mime="text/csv",
     key="routes-csv",

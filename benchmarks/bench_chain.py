@@ -107,8 +107,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def command(args: list[str]) -> dict[str, float]:
-    """Run one ``residency`` command in a process of its own: wall time and peak RSS."""
+def command(args: list[str], ok: tuple[int, ...] = (0,)) -> dict[str, float]:
+    """Run one ``residency`` command in a process of its own: wall time and peak RSS.
+
+    ``ok`` lists the exit codes that count as a run (a failed export must not be timed).
+    """
     code = (
         "import resource, subprocess, sys, time, json\n"
         "t = time.perf_counter()\n"
@@ -122,7 +125,7 @@ def command(args: list[str]) -> dict[str, float]:
         [sys.executable, "-c", code, str(BIN), *args], check=True, capture_output=True, text=True
     )
     figures = json.loads(out.stdout)
-    if figures["rc"] not in (0, 1):  # findings/check may exit 1 by design; crashes may not
+    if figures["rc"] not in ok:
         msg = f"{args}: exit {figures['rc']}: {figures['err']}"
         raise RuntimeError(msg)
     return figures

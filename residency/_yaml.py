@@ -275,3 +275,31 @@ for _tag, _kind in (
 def safe_load(text: str) -> Any:
     """Parse YAML text with :class:`Loader` (shipped, trusted data)."""
     return yaml.load(text, Loader=Loader)
+
+
+def line_map(root: Node, *, deep: bool = False) -> dict[tuple[Any, ...], int]:
+    """Map each path below ``root`` (``("hosting", 0, "region")``) to its 1-based line.
+
+    Without ``deep`` only the root's own entries are mapped (an inventory maps each entry
+    on its own, so the cost stays linear in the size of the file). A node reached twice
+    (a YAML alias) is mapped once.
+    """
+    lines: dict[tuple[Any, ...], int] = {}
+    stack: list[tuple[tuple[Any, ...], Node]] = [((), root)]
+    seen: set[int] = set()
+    while stack:
+        path, node = stack.pop()
+        if (path and not deep) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                child = (*path, key_node.value)
+                lines[child] = key_node.start_mark.line + 1
+                stack.append((child, value_node))
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                lines[child] = item.start_mark.line + 1
+                stack.append((child, item))
+    return lines

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from residency import places, regions
 from residency._errors import InventoryProblem, ResidencyError
 from residency._resources import data_root
-from residency._yaml import Loader
+from residency._yaml import Loader, line_map
 
 Confidence = Literal["high", "medium", "low"]
 DPF_PARTS = ("EU-US DPF", "UK Extension to the EU-US DPF", "Swiss-US DPF")
@@ -476,7 +476,7 @@ def parse_vendor(text: str, file: str) -> tuple[Vendor | None, list[InventoryPro
         line = mark.line + 1 if mark is not None else None
         problems.append(InventoryProblem(file, line, "yaml", f"not valid YAML: {exc}"))
         return None, problems
-    lines = _line_map(node) if node is not None else {}
+    lines = line_map(node, deep=True) if node is not None else {}
 
     def at(loc: tuple[Any, ...]) -> int | None:
         for end in range(len(loc), -1, -1):
@@ -520,28 +520,6 @@ def _explain(err: Mapping[str, Any]) -> str:
         return f"{err.get('input')!r} does not match {err['ctx']['pattern']}"
     msg = str(err["msg"]).removeprefix("Value error, ")
     return f"{msg} (got {err.get('input')!r})" if kind != "value_error" else msg
-
-
-def _line_map(root: yaml.Node) -> dict[tuple[Any, ...], int]:
-    lines: dict[tuple[Any, ...], int] = {}
-    stack: list[tuple[tuple[Any, ...], yaml.Node]] = [((), root)]
-    seen: set[int] = set()
-    while stack:
-        path, node = stack.pop()
-        if id(node) in seen:  # an alias repeats a node already mapped
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                child = (*path, key_node.value)
-                lines[child] = key_node.start_mark.line + 1
-                stack.append((child, value_node))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                child = (*path, index)
-                lines[child] = item.start_mark.line + 1
-                stack.append((child, item))
-    return lines
 
 
 Loc = tuple[Any, ...]

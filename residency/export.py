@@ -436,9 +436,6 @@ def cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-_cell = cell  # the name other modules used before
-
-
 def transfers_csv(transfers: list[dict[str, Any]]) -> str:
     """Return transfers as CSV, one row per transfer, safe to open in a spreadsheet."""
     out = io.StringIO()

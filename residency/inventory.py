@@ -31,7 +31,7 @@ from residency._perf import bulk
 from residency._resources import data_file
 from residency._yaml import BoundedLoader as _Loader
 from residency._yaml import InputError as _InputError
-from residency._yaml import clip
+from residency._yaml import clip, line_map
 from residency.limits import Limits, current
 from residency.model import Client, Inventory, Organisation, Staff, System
 
@@ -304,7 +304,7 @@ def _yaml_entries(text: str, file: str, problems: _Problems, limits: Limits) -> 
             file, 1, "document", "expected a mapping with 'organisation' and 'systems' at the top"
         )
         return []
-    lines = _line_map(node)
+    lines = line_map(node)
     for key in data:
         if key not in _TOP_LEVEL:
             problems.add(
@@ -321,7 +321,7 @@ def _yaml_entries(text: str, file: str, problems: _Problems, limits: Limits) -> 
             data.get("organisation"),
             file,
             lines.get(("organisation",)),
-            _line_map(org_node, deep=True) if org_node is not None else {},
+            line_map(org_node, deep=True) if org_node is not None else {},
         )
     ]
     for section in ("staff", "clients", "systems"):
@@ -349,7 +349,7 @@ def _yaml_entries(text: str, file: str, problems: _Problems, limits: Limits) -> 
                     item,
                     file,
                     item_node.start_mark.line + 1 if item_node else lines.get((section,)),
-                    _line_map(item_node, deep=True) if item_node else {},
+                    line_map(item_node, deep=True) if item_node else {},
                 )
             )
     return entries
@@ -363,31 +363,6 @@ def _type_name(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return f"{type(value).__name__} {clip(value, 40)}"
-
-
-def _line_map(root: yaml.Node, *, deep: bool = False) -> dict[tuple[Any, ...], int]:
-    """Map each path below ``root`` (``("hosting", 0, "region")``) to its 1-based line.
-
-    The document root is mapped one level deep (its sections); each entry is mapped on
-    its own, so the cost stays linear in the size of the file.
-    """
-    lines: dict[tuple[Any, ...], int] = {}
-    stack: list[tuple[tuple[Any, ...], yaml.Node]] = [((), root)]
-    while stack:
-        path, node = stack.pop()
-        if path and not deep:
-            continue
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                child = (*path, key_node.value)
-                lines[child] = key_node.start_mark.line + 1
-                stack.append((child, value_node))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                child = (*path, index)
-                lines[child] = item.start_mark.line + 1
-                stack.append((child, item))
-    return lines
 
 
 def _csv_entries(
