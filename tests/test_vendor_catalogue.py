@@ -446,6 +446,7 @@ def test_a_small_agency_is_described_in_about_thirty_lines():
     lines = [x for x in AGENCY.read_text().splitlines() if x.strip() and not x.startswith("#")]
     assert len(lines) <= 32
     m = residency.load(AGENCY)
+    assert len(m.inventory.staff) == 12
     assert len(m.inventory.from_catalogue) == 10
     rules = {f.rule for f in m.findings()}
     assert any(r.startswith("ai.") for r in rules), rules
