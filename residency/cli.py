@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -474,7 +475,8 @@ def whatif(
         typer.Argument(
             help="Changes: opt-out:SYSTEM[@DATE], move:SYSTEM=PROVIDER/REGION or =CC, "
             "remove-subprocessor:SYSTEM=NAME, replace-subprocessor:SYSTEM=OLD>NEW@CC[;CC], "
-            "add-safeguard:SYSTEM=NAME, stop-access:CC=CLIENT (or =*), offboard:SYSTEM."
+            "add-safeguard:SYSTEM=NAME, add-entity-safeguard:ENTITY=NAME, "
+            "stop-access:CC=CLIENT (or =*), offboard:SYSTEM."
         ),
     ] = None,
     opt_out: Annotated[
@@ -511,18 +513,10 @@ def whatif(
         f"{m.name}, as of {result.as_of}: what if we " + "; ".join(result.changes),
         highlight=False,
     )
-    counts = {
-        area: {c: sum(d.change == c for d in diffs) for c in ("disappears", "appears", "changes")}
-        for area, diffs in (
-            ("findings", result.findings),
-            ("AI training", result.ai_training),
-            ("transfers", result.transfers),
-            ("locations", result.locations),
-        )
-    }
-    summary = Table("", "disappear", "appear", "change", title="Difference")
-    for area, c in counts.items():
-        summary.add_row(area, str(c["disappears"]), str(c["appears"]), str(c["changes"]))
+    summary = Table("", "fixed / gone", "new", "changed", title="Difference")
+    for area, c in result.counts().items():
+        gone = c.get("fixed", c.get("gone", 0))
+        summary.add_row(area.replace("_", " "), str(gone), str(c["new"]), str(c["changed"]))
     console.print(summary)
     table = Table("area", "change", "subject", "rule / basis", "before", "after", show_lines=True)
     for d in [*result.findings, *result.ai_training]:
@@ -534,6 +528,55 @@ def whatif(
         "Nothing was saved.",
         as_of=as_of,
     )
+
+
+@app.command()
+@user_errors
+def plan(
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Show this many actions (and apply them together).")
+    ] = 10,
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What to do first: the changes that resolve the most findings, best first (never saved)."""
+    m = _map(inventory, stored, db)
+    result = m.plan(as_of=as_of, top=top)
+    if as_json:
+        payload = result.as_dict()
+        payload["actions"] = payload["actions"][:top]
+        _print_json(payload)
+        return
+    out = sys.stdout
+    before = ", ".join(f"{n} {s}" for s, n in result.before.items())
+    out.write(f"{m.name}: what to do first, as of {result.as_of} (findings today: {before})\n")
+    for rank, action in enumerate(result.actions[:top], 1):
+        fixed = ", ".join(f"{n} {s}" for s, n in action.resolves.items() if n) or "none"
+        new = ", ".join(f"{n} {s}" for s, n in action.introduces.items() if n)
+        out.write(f"\n{rank}. {action.title}\n")
+        out.write(f"   resolves {fixed} finding(s) for {len(action.subjects)} subject(s)")
+        out.write(f"; introduces {new}" if new else "")
+        out.write(f"; {action.transfers_improved} transfer(s) improve\n")
+        if action.how:
+            out.write(f"   how: {action.how}\n")
+        for line in action.evidence:
+            out.write(f"   - {line}\n")
+        quoted = " ".join(shlex.quote(c) for c in action.changes)
+        out.write(f"   try it: residency whatif {quoted}\n")
+    together = ", ".join(f"{n} {s}" for s, n in result.combined_resolves.items())
+    left = ", ".join(f"{n} {s}" for s, n in result.remaining.items())
+    new = ", ".join(f"{n} {s}" for s, n in result.combined_introduces.items() if n)
+    shown = min(top, len(result.actions))
+    out.write(
+        f"\nThe first {shown} actions together resolve {together}"
+        + (f" and introduce {new}" if new else "")
+        + f"; {left} remain.\n"
+    )
+    out.flush()
+    _footer(_console(), "Finding ids and every action: --json.", as_of=as_of)
 
 
 def _group_findings(found: list[Any]) -> dict[tuple[str, str], list[Any]]:

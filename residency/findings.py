@@ -151,10 +151,20 @@ def assess_all(
     as_of: date | None = None,
     data: LegalData | None = None,
     subject: str | None = None,
+    judged: dict[tuple[Any, ...], Verdict] | None = None,
+    only: Iterable[str] | None = None,
 ) -> Assessment:
-    """Judge the transfers of every client and staff member (or one subject) and find issues."""
-    ctx = Context(G, data or legal_data(), as_of or date.today())
+    """Judge the transfers of every client and staff member (or one subject) and find issues.
+
+    ``judged`` is a cache of verdicts shared between assessments of the same legal data
+    and date over changed copies of one organisation (what-if scenarios, the plan);
+    ``only`` limits the assessment to those subjects (the ones a change can affect).
+    """
+    ctx = Context(G, data or legal_data(), as_of or date.today(), shared=judged)
     names = [subject] if subject else subjects(G, kind="client") + subjects(G, kind="staff")
+    if only is not None:
+        wanted = set(only)
+        names = [n for n in names if n in wanted]
     walker = Walker(ctx)
     with bulk():
         maps = {s: walker.subject(s) for s in names}

@@ -275,6 +275,10 @@ class Instrument(_Strict):
 
     name: Text
     kind: Literal["certification", "safeguard"]
+    intra_group: bool = Field(
+        default=False,
+        description="Binding rules within a group of companies, never signed with a vendor",
+    )
     aliases: list[Text] = Field(default_factory=list)
     citation: Text
     url: Text | None = None

@@ -240,6 +240,9 @@ class Context:
     _recipients: dict[str, Recipient] = field(default_factory=dict, repr=False)
     _interned: dict[Recipient, Recipient] = field(default_factory=dict, repr=False)
     _verdicts: dict[tuple[Any, ...], Verdict] = field(default_factory=dict, repr=False)
+    # Verdicts shared by contexts of the same legal data and date over different graphs
+    # (what-if scenarios of one organisation), keyed by value instead of by identity.
+    shared: dict[tuple[Any, ...], Verdict] | None = field(default=None, repr=False)
     _origins: dict[str, tuple[list[Regime], frozenset[str]]] = field(
         default_factory=dict, repr=False
     )
@@ -278,9 +281,15 @@ class Context:
         key = (origin, kind, country, id(recipient), relevant)
         found = self._verdicts.get(key)
         if found is None:
-            probe = Location("", kind, country, system, "", "", relevant, ())
-            judgements = _judge_all(self, regimes, origin, probe, recipient)
-            found = Verdict(max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
+            wide = (self.G.graph.get("country"), origin, kind, country, recipient, relevant)
+            if self.shared is not None:
+                found = self.shared.get(wide)
+            if found is None:
+                probe = Location("", kind, country, system, "", "", relevant, ())
+                judgements = _judge_all(self, regimes, origin, probe, recipient)
+                found = Verdict(max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
+                if self.shared is not None:
+                    self.shared[wide] = found
             self._verdicts[key] = found
         return found
 
