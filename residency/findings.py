@@ -379,7 +379,9 @@ def _contract(ctx: Context, sm: SubjectMap) -> list[Finding]:
     limit = node.get("residency") or []
     if not limit:
         return []
-    allowed = frozenset().union(*(places.expand(c) for c in limit))
+    # A contract's bloc means its members on the as-of date (not the bloc's law after
+    # a member left: the United Kingdom was no EU member after 31 January 2020).
+    allowed = frozenset().union(*(places.expand(c, ctx.as_of, law=False) for c in limit))
     outside = [(u, h) for u, h in sm.pairs() if not places.within(h.country, allowed)]
     if not outside:
         return []

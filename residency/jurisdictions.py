@@ -350,17 +350,22 @@ class LegalData:
 
         A subdivision is governed by its own regime (if any) and its country's. With
         ``as_of``, only regimes in force that day, each as it stood then (dated review
-        triggers and localisation rules outside their dates left out); without it, every
-        regime with all its facts.
+        triggers and localisation rules outside their dates left out, a bloc's members as
+        they were that day); without it, every regime with all its facts, and every
+        origin a bloc ever counted (the United Kingdom under EU-GDPR until 2021).
         """
         country = places.country_of(origin)
+
+        def members(bloc: str) -> frozenset[str]:
+            return places.expand_ever(bloc) if as_of is None else places.expand(bloc, as_of)
+
         found = []
         for r in self.regimes:
             codes = set(r.applies_to)
             if (
                 origin in codes
                 or country in codes
-                or any(country in places.expand(c) for c in codes if places.is_bloc(c))
+                or any(country in members(c) for c in codes if places.is_bloc(c))
             ):
                 found.append(r)
         if as_of is None:
@@ -508,6 +513,8 @@ def legal_data() -> LegalData:
         regimes.append(_parse(text, name, Regime))
     for name, text in _yaml_files("instruments"):
         digest.update(name.encode() + b"\0" + text.encode())
+    blocs = (data_root() / "jurisdictions" / "blocs.yaml").read_text(encoding="utf-8")
+    digest.update(b"blocs.yaml\0" + blocs.encode())
     text = (data_root() / "jurisdictions" / "principles.yaml").read_text(encoding="utf-8")
     digest.update(b"principles.yaml\0" + text.encode())
     principles = {

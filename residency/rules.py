@@ -473,7 +473,7 @@ def _free_flow(regime: Regime, loc: Location, as_of: date) -> Judgement | None:
     for fact in regime.free_flow:
         if not _in_force(fact.start, fact.until, as_of):
             continue
-        area = frozenset().union(*(places.expand(c) for c in fact.area))
+        area = frozenset().union(*(places.expand(c, as_of) for c in fact.area))
         if places.within(loc.country, area):
             return Judgement(regime.id, "free_flow", sources=(_ref(regime, fact),), note=fact.note)
     return None
@@ -522,10 +522,10 @@ def _adequacy(
 
 
 def _adequacy_applies(fact: Adequacy, origin: str, loc: Location, as_of: date) -> bool:
-    if not places.within(loc.country, places.expand(fact.destination)):
+    if not places.within(loc.country, places.expand(fact.destination, as_of)):
         return False
     if fact.origins and not places.within(
-        origin, frozenset().union(*(places.expand(c) for c in fact.origins))
+        origin, frozenset().union(*(places.expand(c, as_of) for c in fact.origins))
     ):
         return False
     return _in_force(fact.start, fact.until, as_of)
