@@ -130,6 +130,11 @@ class Safeguard(Fact):
 
     name: Text = Field(description="Canonical name from instruments.yaml")
     instrument: Text
+    origins: list[Text] | None = Field(
+        default=None,
+        description="Only for data from these origins (default: all the regime's), e.g. "
+        "while an EU instrument is not yet part of the EEA Agreement",
+    )
     start: date = Field(alias="from")
     until: date | None = None
     tia_required: bool = Field(
@@ -581,6 +586,7 @@ def regime_problems(r: Regime, data: LegalData) -> list[str]:
     codes = list(r.applies_to)
     codes += [c for f in r.free_flow for c in f.area]
     codes += [a.destination for a in r.adequacy]
+    codes += [c for f in [*r.adequacy, *r.safeguards] for c in f.origins or ()]
     codes += [c for cc in r.countries_of_concern for c in cc.countries]
     problems += [
         f"{r.id}: unknown code {code!r}"
