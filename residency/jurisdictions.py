@@ -181,6 +181,15 @@ class Localisation(Fact):
     summary: Text
 
 
+class BulkThreshold(Fact):
+    """A volume above which a countries-of-concern rule applies to data of some categories."""
+
+    categories: list[Text] = Field(min_length=1)
+    more_than: int = Field(ge=0, description="The rule applies above this count")
+    unit: Literal["persons", "devices"] = "persons"
+    what: Text = Field(description="The rule's own name for the data (e.g. human genomic data)")
+
+
 class CountriesOfConcern(Fact):
     """Destinations where sensitive data of persons from the origin must not go (in bulk)."""
 
@@ -188,6 +197,11 @@ class CountriesOfConcern(Fact):
     countries: list[Text]
     categories: list[Text]
     condition: Text | None = None
+    thresholds: list[BulkThreshold] = Field(
+        default_factory=list,
+        description="Bulk thresholds judged against a client's data_subjects: above any, the "
+        "finding is high; at or below every one that applies, low; without a count, `severity`",
+    )
     severity: Literal["high", "medium", "low"] = Field(
         default="high",
         description="The finding's severity while its condition is not established by the "
@@ -432,7 +446,7 @@ def _months_before(day: date, months: int) -> date:
 
 def fact_label(fact: Fact) -> str:
     """Name a fact for a listing: its id, name, destination or area."""
-    for attr in ("id", "name", "destination"):
+    for attr in ("id", "name", "destination", "what"):
         value = getattr(fact, attr, None)
         if value:
             return str(value)
@@ -630,6 +644,7 @@ def _facts(r: Regime) -> list[Fact]:
         *r.review_triggers,
         *r.localisation,
         *r.countries_of_concern,
+        *(t for cc in r.countries_of_concern for t in cc.thresholds),
         *r.ai_training,
     ]
     if r.remote_access_is_transfer is not None:
