@@ -1,6 +1,6 @@
 """The rule engine: judge every transfer under the origin's regime(s), and list findings.
 
-The order (docs/jurisdiction-data.md): own staff, free flow, adequacy (scope checked
+The order (docs/jurisdiction-data.md): free flow, own staff, adequacy (scope checked
 against the recipient), an accepted safeguard, unrestricted, needs review, no basis.
 Everything legal comes from :mod:`residency.jurisdictions`; no country is named here.
 
