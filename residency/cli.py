@@ -686,6 +686,8 @@ def jurisdictions(
             "applies_to": r.applies_to,
             "as_of": r.as_of.isoformat(),
             "retrieved": r.retrieved.isoformat(),
+            "from": r.start.isoformat() if r.start else None,
+            "until": r.until.isoformat() if r.until else None,
             "confidence": r.confidence,
             "unconfirmed": r.unconfirmed,
         }
@@ -702,27 +704,37 @@ def jurisdictions(
         )
         return
     console = _console()
-    table = Table("regime", "name", "applies to", "as of", "confidence", "unconfirmed")
+    table = Table("regime", "name", "applies to", "in force", "as of", "confidence", "unconfirmed")
     shown = {r for row in coverage for r in row["regimes"]}  # type: ignore[attr-defined]
-    for r in regimes:
-        if country is None or r["id"] in shown:
-            table.add_row(
-                r["id"],
-                r["name"],
-                " ".join(r["applies_to"]),
-                r["as_of"],
-                r["confidence"],
-                str(len(r["unconfirmed"])),
-            )
+    listed = [r for r in regimes if country is None or r["id"] in shown]
+    for r in listed:
+        table.add_row(
+            r["id"],
+            r["name"],
+            " ".join(r["applies_to"]),
+            _span(r["from"], r["until"]),
+            r["as_of"],
+            r["confidence"],
+            str(len(r["unconfirmed"])),
+        )
     console.print(table)
     missing = [row["code"] for row in coverage if not row["regimes"]]
     covered = len(coverage) - len(missing)
     console.print(
-        f"{covered} of {len(coverage)} countries covered; no data (transfers from "
-        f"them get needs_review): {' '.join(missing) or 'none'}",
+        f"{len(listed)} regimes; {covered} of {len(coverage)} countries covered; no data "
+        f"(transfers from them get needs_review): {' '.join(missing) or 'none'}",
         highlight=False,
     )
     _footer(console)
+
+
+def _span(start: object, until: object) -> str:
+    """Say when a regime applies: 'always', 'from D', 'until D' or 'D to D'."""
+    if start and until:
+        return f"{start} to {until}"
+    if start:
+        return f"from {start}"
+    return f"until {until}" if until else "always"
 
 
 def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:
