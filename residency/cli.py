@@ -367,17 +367,23 @@ def transfers(
 @app.command()
 @user_errors
 def findings(
+    each: Annotated[
+        bool, typer.Option("--each", help="One block per subject instead of one row per group.")
+    ] = False,
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """What a lawyer must act on, most severe first, with evidence and legal sources."""
+    """What a lawyer must act on, grouped by what fixes it, most severe first."""
     m = _map(inventory, stored, db)
     found = m.findings(as_of=as_of)
     if as_json:
         _print_json([f.as_dict() for f in found])
+        return
+    if not each:
+        _finding_groups(m, found, as_of)
         return
     console = _console()
     day = _datamap.parse_as_of(as_of).isoformat()
@@ -577,6 +583,26 @@ def plan(
     )
     out.flush()
     _footer(_console(), "Finding ids and every action: --json.", as_of=as_of)
+
+
+def _finding_groups(m: DataMap, found: list[Any], as_of: str | None) -> None:
+    out = sys.stdout
+    day = _datamap.parse_as_of(as_of).isoformat()
+    groups = m.finding_groups(as_of=as_of)
+    subjects = len({f.subject for f in found})
+    by_severity = ", ".join(f"{sum(f.severity == s for f in found)} {s}" for s in rules.SEVERITIES)
+    out.write(
+        f"{m.name}: {len(found)} findings ({by_severity}) about {subjects} subjects, "
+        f"as of {day}, in {len(groups)} groups by what fixes them\n\n"
+    )
+    for g in groups:
+        out.write(f"{g.severity:<6} {len(g.subjects):>4}  {g.summary} [{g.rule}]\n")
+    out.flush()
+    _footer(
+        _console(),
+        "One block per subject: --each. What to do first: residency plan.",
+        as_of=as_of,
+    )
 
 
 def _group_findings(found: list[Any]) -> dict[tuple[str, str], list[Any]]:

@@ -108,6 +108,17 @@ class DataMap:
         """Answer what a lawyer must act on, most severe first, with evidence and sources."""
         return FindingList(self.assessment(as_of=as_of).findings)
 
+    def finding_groups(self, *, as_of: date | str | None = None) -> FindingGroupList:
+        """Answer the findings grouped by what fixes them, one row per rule and system or regime.
+
+        >>> groups = load().finding_groups(as_of="2026-12-02")
+        >>> groups[0].severity
+        'high'
+        """
+        from residency.finding_groups import group_findings
+
+        return FindingGroupList(group_findings(self.assessment(as_of=as_of)))
+
     def ai_exposure(self, *, as_of: date | str | None = None) -> ExposureList:
         """Answer whose data which vendors train AI models on, from where, since when.
 
@@ -313,6 +324,52 @@ class FindingList(_FrameList):
         import pandas as pd
 
         return pd.DataFrame(rows, columns=columns)
+
+
+class FindingGroupList(_FrameList):
+    """Findings grouped by what fixes them; ``.to_frame()`` and ``.to_csv()`` give a table."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per group (subjects and finding ids joined)."""
+        rows = []
+        for g in self.data:
+            row = g.as_dict()
+            for key in ("regimes", "subjects", "countries", "findings"):
+                row[key] = " ".join(row[key])
+            row["count"] = len(g.subjects)
+            rows.append(row)
+        columns = [
+            "severity",
+            "rule",
+            "title",
+            "count",
+            "summary",
+            "system",
+            "regimes",
+            "legal_rule",
+            "countries",
+            "fix",
+            "subjects",
+            "findings",
+        ]
+        import pandas as pd
+
+        return pd.DataFrame(rows, columns=columns)
+
+    def to_csv(self) -> str:
+        """Return one CSV row per group, safe to open in a spreadsheet."""
+        import csv
+        import io
+
+        from residency.export import cell
+
+        frame = self.to_frame()
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(frame.columns)
+        for row in frame.itertuples(index=False):
+            writer.writerow([cell(v) for v in row])
+        return out.getvalue()
 
 
 class ExposureList(_FrameList):

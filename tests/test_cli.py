@@ -162,8 +162,10 @@ def test_findings_most_severe_first():
     order = ["high", "medium", "low"]
     severities = [order.index(f["severity"]) for f in payload]
     assert severities == sorted(severities)
-    table = run("findings", "-i", SMALL, "--as-of", "2026-11-26").output
+    table = run("findings", "-i", SMALL, "--each", "--as-of", "2026-11-26").output
     assert "Summary" in table and "residency.contract_breach" in table
+    grouped = run("findings", "-i", SMALL, "--as-of", "2026-11-26").output
+    assert "[residency.contract_breach]" in grouped
 
 
 def test_jurisdictions_stale_lists_old_facts():

@@ -214,3 +214,33 @@ def test_what_if_counts_fixed_new_and_changed(demo_plan):
     assert set(counts["findings"]) == {"fixed", "new", "changed"}
     assert counts["transfers"]["gone"] > 0  # a move changes transfers even where findings stay
     assert result.as_dict()["counts"] == counts
+
+
+# ---------------------------------------------------------------- grouped findings
+
+
+def test_findings_grouped_by_what_fixes_them(demo_plan):
+    m, _ = demo_plan
+    findings = m.findings(as_of=AS_OF)
+    groups = m.finding_groups(as_of=AS_OF)
+    assert len(groups) <= 40 < len(findings)  # fits on a screen
+    assert sorted(i for g in groups for i in g.findings) == sorted(f.id for f in findings)
+    slack = next(g for g in groups if g.rule == "ai.default_training" and g.system == "slack")
+    by_subject = {
+        f.subject for f in findings if f.rule == "ai.default_training" and f.system == "slack"
+    }
+    assert set(slack.subjects) == by_subject
+    assert "clients" in slack.who or "client" in slack.who
+    assert "feedback@slack.com" in slack.fix
+    frame = groups.to_frame()
+    assert list(frame["count"]) == [len(g.subjects) for g in groups]
+    assert groups.to_csv().startswith("severity,rule,title,count")
+
+
+def test_cli_findings_prints_groups_and_each_on_request():
+    grouped = CliRunner().invoke(app, ["findings", "--as-of", AS_OF])
+    assert grouped.exit_code == 0, grouped.output
+    assert "groups by what fixes them" in grouped.stdout
+    each = CliRunner().invoke(app, ["findings", "--each", "--as-of", AS_OF])
+    assert each.exit_code == 0, each.output
+    assert len(each.stdout) > len(grouped.stdout)
