@@ -16,8 +16,18 @@ def plan_of(_m: DataMap, inventory_hash: str, as_of: date) -> Plan:
     return _m.plan(as_of=as_of)
 
 
+AUTOMATIC = 2000  # subjects up to which the plan is made on opening the page
+
 m, as_of = ui.current()
 st.title("What to do")
+if len(m.subjects()) > AUTOMATIC and not st.session_state.get("plan-wanted"):
+    st.info(
+        "Making the plan judges up to 40 candidate changes with what-if: for an "
+        "organisation of this size that takes minutes (docs/plan.md)."
+    )
+    if not st.button("Make the plan", key="plan-make"):
+        st.stop()
+    st.session_state["plan-wanted"] = True
 plan = plan_of(m, m.inventory.content_hash(), as_of)
 before = plan.before
 st.caption(
