@@ -626,6 +626,10 @@ def export(
             "--format", help="json (the full export) or csv (the transfer register by route)."
         ),
     ] = "json",
+    with_plan: Annotated[
+        bool,
+        typer.Option("--plan", help="Add the plan (what to do first) at the top of the JSON."),
+    ] = False,
 ) -> None:
     """Write the JSON export for legal review (schema residency-export/2), or the CSV register."""
     import os
@@ -636,7 +640,12 @@ def export(
         raise ResidencyError(msg)
     m = _map(inventory, stored, db)
     day = _datamap.parse_as_of(as_of)
+    if with_plan and fmt != "json":
+        msg = "--plan goes with the JSON export only"
+        raise ResidencyError(msg)
     m.assessment(as_of=day)  # judge before opening the file: an error leaves nothing behind
+    if with_plan:
+        m.plan(as_of=day)
     folder = out.resolve().parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
@@ -645,7 +654,7 @@ def export(
         raise ResidencyError(msg) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            counts = m.write_export(fh, as_of=day, fmt=fmt)
+            counts = m.write_export(fh, as_of=day, fmt=fmt, with_plan=with_plan)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600

@@ -44,6 +44,7 @@ class DataMap:
     _assessments: dict[tuple[date, str | None], Assessment] = field(
         default_factory=dict, repr=False
     )
+    _plans: dict[tuple[date, int], Plan] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> DataMap:
@@ -171,20 +172,32 @@ class DataMap:
         """
         from residency.plan import TOP, build_plan
 
-        return build_plan(self, as_of=parse_as_of(as_of), top=TOP if top is None else top)
+        key = (parse_as_of(as_of), TOP if top is None else top)
+        if key not in self._plans:
+            if len(self._plans) >= MAX_ASSESSMENTS:
+                self._plans.pop(next(iter(self._plans)))
+            self._plans[key] = build_plan(self, as_of=key[0], top=key[1])
+        return self._plans[key]
 
-    def export(self, *, as_of: date | str | None = None) -> ExportDocument:
+    def export(self, *, as_of: date | str | None = None, with_plan: bool = False) -> ExportDocument:
         """Return the JSON export for legal review (schema ``residency-export/2``) as a dict.
 
-        For a large organisation, :meth:`write_export` streams it to a file instead.
+        ``with_plan`` adds the plan (``action_plan``, docs/plan.md). For a large
+        organisation, :meth:`write_export` streams it to a file instead.
         """
         from residency.export import build_export
         from residency.jurisdictions import legal_data
 
-        return build_export(self.inventory, self.assessment(as_of=as_of), legal_data())
+        plan = self.plan(as_of=as_of).as_dict() if with_plan else None
+        return build_export(self.inventory, self.assessment(as_of=as_of), legal_data(), plan=plan)
 
     def write_export(
-        self, out: IO[str], *, as_of: date | str | None = None, fmt: str = "json"
+        self,
+        out: IO[str],
+        *,
+        as_of: date | str | None = None,
+        fmt: str = "json",
+        with_plan: bool = False,
     ) -> dict[str, int]:
         """Stream the export (``fmt="json"``) or the register by route (``"csv"``) to ``out``.
 
@@ -204,7 +217,8 @@ class DataMap:
         if fmt != "json":
             msg = f"unknown export format {fmt!r}: expected json or csv"
             raise ResidencyError(msg)
-        return write_export(out, export_parts(self.inventory, assessment, legal_data()))
+        plan = self.plan(as_of=as_of).as_dict() if with_plan else None
+        return write_export(out, export_parts(self.inventory, assessment, legal_data(), plan=plan))
 
     def export_text(self, *, as_of: date | str | None = None, fmt: str = "json") -> str:
         """Return what :meth:`write_export` writes, as text (for a download button)."""

@@ -244,3 +244,22 @@ def test_cli_findings_prints_groups_and_each_on_request():
     each = CliRunner().invoke(app, ["findings", "--each", "--as-of", AS_OF])
     assert each.exit_code == 0, each.output
     assert len(each.stdout) > len(grouped.stdout)
+
+
+def test_the_export_carries_the_plan_on_request(tmp_path):
+    import jsonschema
+
+    from residency.export import schema
+
+    out = tmp_path / "review.json"
+    result = CliRunner().invoke(app, ["export", "--plan", "--as-of", AS_OF, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith('{\n  "action_plan": ')  # at the top of the file
+    document = json.loads(text)
+    jsonschema.validate(document, schema())
+    assert document["action_plan"]["actions"][0]["change"] == "opt-out:slack"
+    plain = residency.load().export(as_of=AS_OF)
+    assert "action_plan" not in plain  # optional: the export's time budget stays the same
+    refused = CliRunner().invoke(app, ["export", "--plan", "--format", "csv", "-o", str(out)])
+    assert refused.exit_code == 1 and "--plan goes with the JSON export only" in refused.output
