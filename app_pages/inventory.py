@@ -52,7 +52,7 @@ for warning in m.inventory.warnings:
     st.warning(warning)
 
 st.subheader("Export for legal review")
-cols = st.columns(2)
+cols = st.columns(3)
 cols[0].download_button(
     "JSON export (schema residency-export/2)",
     ui.download(m, as_of, "json"),
@@ -66,5 +66,12 @@ cols[1].download_button(
     file_name="transfer-routes.csv",
     mime="text/csv",
     key="export-csv",
+)
+cols[2].download_button(
+    "Review pack (one offline HTML file)",
+    lambda: ui.download(m, as_of, "html"),  # made on click: it runs the plan
+    file_name="review.html",
+    mime="text/html",
+    key="export-html",
 )
 ui.disclaimer()

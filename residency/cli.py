@@ -677,6 +677,38 @@ def export(
 
 
 @app.command()
+@user_errors
+def report(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (e.g. review.html).")],
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="html (one self-contained file) or pdf (printed by Chromium)."
+        ),
+    ] = "html",
+) -> None:
+    """Write the review pack: map, plan, findings, register, assessments, sources (offline)."""
+    from residency.report import FORMATS
+
+    if fmt not in FORMATS:
+        msg = f"unknown --format {fmt!r}: expected html or pdf"
+        raise ResidencyError(msg)
+    m = _map(inventory, stored, db)
+    day = _datamap.parse_as_of(as_of)
+    written = m.report(out, as_of=day, fmt=fmt)
+    routes = m.assessment(as_of=day).routes
+    _console().print(
+        f"wrote {written} ({len(routes)} transfer routes, as of {day.isoformat()})",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema (draft 2020-12) of the export."""
     from residency.export import schema as export_schema

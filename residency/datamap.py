@@ -221,12 +221,33 @@ class DataMap:
         return write_export(out, export_parts(self.inventory, assessment, legal_data(), plan=plan))
 
     def export_text(self, *, as_of: date | str | None = None, fmt: str = "json") -> str:
-        """Return what :meth:`write_export` writes, as text (for a download button)."""
+        """Return what :meth:`write_export` writes, as text (for a download button).
+
+        ``fmt="html"`` returns the review pack (:meth:`report_html`).
+        """
         import io
+
+        if fmt == "html":
+            return self.report_html(as_of=as_of)
 
         buffer = io.StringIO()
         self.write_export(buffer, as_of=as_of, fmt=fmt)
         return buffer.getvalue()
+
+    def report(
+        self, path: str | Path, *, as_of: date | str | None = None, fmt: str = "html"
+    ) -> Path:
+        """Write the review pack to ``path``: one self-contained HTML file (or ``fmt="pdf"``,
+        printed by headless Chromium). docs/report.md says what is in it."""
+        from residency.report import write_report
+
+        return write_report(self, path, as_of=parse_as_of(as_of), fmt=fmt)
+
+    def report_html(self, *, as_of: date | str | None = None) -> str:
+        """Return the review pack as HTML text (the same page :meth:`report` writes)."""
+        from residency.report import build_report
+
+        return build_report(self, as_of=parse_as_of(as_of))
 
     def routes(self, *, as_of: date | str | None = None) -> RouteList:
         """Answer the transfer register by route: who receives whose data, where, on what basis.

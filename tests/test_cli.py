@@ -216,3 +216,38 @@ def test_an_empty_store_says_how_to_import(tmp_path):
     result = run("stored", "--db", str(tmp_path / "empty.db"))
     assert result.exit_code == 0
     assert "holds no inventory yet: residency import PATH" in result.output
+
+
+REPORT_SMALL = str(DATA / "report_small.yaml")
+
+
+def test_report_writes_one_html_file(tmp_path):
+    out = tmp_path / "review.html"
+    result = run("report", "-i", REPORT_SMALL, "--as-of", "2026-12-02", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out} (5 transfer routes, as of 2026-12-02)" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>")
+    assert "Bosphorus Studio" in text and 'id="assessments"' in text
+    assert [p.name for p in tmp_path.iterdir()] == ["review.html"]  # no temporary left
+
+
+def test_report_refuses_an_unknown_format_and_both_sources(tmp_path):
+    out = tmp_path / "review.docx"
+    result = run("report", "-i", REPORT_SMALL, "--format", "docx", "-o", str(out))
+    assert result.exit_code == 1
+    assert "unknown --format 'docx': expected html or pdf" in result.output
+    result = run("report", "-i", REPORT_SMALL, "--stored", "x", "-o", str(out))
+    assert result.exit_code == 1
+    assert "give either --inventory or --stored, not both" in result.output
+    assert not out.exists()
+
+
+def test_report_pdf_without_chromium_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "review.pdf"
+    result = run("report", "-i", REPORT_SMALL, "--format", "pdf", "-o", str(out))
+    assert result.exit_code == 1
+    assert "--format pdf needs Chromium, and there is none at" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
