@@ -345,7 +345,7 @@ def _plan_section(plan: Plan) -> str:
     body = "<ol>" + "".join(items) + "</ol>" if items else "<p>No action resolves a finding.</p>"
     combined = (
         f"<p>Findings today: {_counts(plan.before)}. The first {min(plan.top, len(plan.actions))}"
-        " actions together resolve {_counts(plan.combined_resolves)} and leave "
+        f" actions together resolve {_counts(plan.combined_resolves)} and leave "
         f"{_counts(plan.remaining)}.</p>"
     )
     return (

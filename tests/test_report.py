@@ -24,11 +24,13 @@ class Page(HTMLParser):
         self.hrefs: list[str] = []
         self.srcs: list[str] = []
         self.tags: list[str] = []
-        self.text: list[str] = []
+        self.text: list[str] = []  # outside <style> and <script>
+        self.code = False
 
     def handle_starttag(self, tag, attrs):
         found = dict(attrs)
         self.tags.append(tag)
+        self.code = tag in ("style", "script")
         if "id" in found:
             self.ids.append(found["id"])
         if "href" in found:
@@ -36,8 +38,12 @@ class Page(HTMLParser):
         if "src" in found:
             self.srcs.append(found["src"])
 
+    def handle_endtag(self, tag):
+        self.code = False
+
     def handle_data(self, data):
-        self.text.append(data)
+        if not self.code:
+            self.text.append(data)
 
 
 def parse(text: str) -> Page:
@@ -68,6 +74,7 @@ def test_every_section_is_there(pack):
         assert section in page.ids, section
     assert "Not legal advice" in text
     assert "Quillmoor Creative Ltd" in text
+    assert "{" not in "".join(page.text)  # every template was filled in
 
 
 def test_the_cover_names_hash_and_dates(demo, pack):
