@@ -630,6 +630,13 @@ def export(
         bool,
         typer.Option("--plan", help="Add the plan (what to do first) at the top of the JSON."),
     ] = False,
+    with_assessments: Annotated[
+        bool,
+        typer.Option(
+            "--assessments",
+            help="Add the pre-filled assessment record of each safeguard or no-basis route.",
+        ),
+    ] = False,
 ) -> None:
     """Write the JSON export for legal review (schema residency-export/2), or the CSV register."""
     import os
@@ -640,8 +647,8 @@ def export(
         raise ResidencyError(msg)
     m = _map(inventory, stored, db)
     day = _datamap.parse_as_of(as_of)
-    if with_plan and fmt != "json":
-        msg = "--plan goes with the JSON export only"
+    if (with_plan or with_assessments) and fmt != "json":
+        msg = f"{'--plan' if with_plan else '--assessments'} goes with the JSON export only"
         raise ResidencyError(msg)
     m.assessment(as_of=day)  # judge before opening the file: an error leaves nothing behind
     if with_plan:
@@ -654,7 +661,9 @@ def export(
         raise ResidencyError(msg) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            counts = m.write_export(fh, as_of=day, fmt=fmt, with_plan=with_plan)
+            counts = m.write_export(
+                fh, as_of=day, fmt=fmt, with_plan=with_plan, with_assessments=with_assessments
+            )
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600

@@ -179,17 +179,33 @@ class DataMap:
             self._plans[key] = build_plan(self, as_of=key[0], top=key[1])
         return self._plans[key]
 
-    def export(self, *, as_of: date | str | None = None, with_plan: bool = False) -> ExportDocument:
+    def export(
+        self,
+        *,
+        as_of: date | str | None = None,
+        with_plan: bool = False,
+        with_assessments: bool = False,
+    ) -> ExportDocument:
         """Return the JSON export for legal review (schema ``residency-export/2``) as a dict.
 
-        ``with_plan`` adds the plan (``action_plan``, docs/plan.md). For a large
-        organisation, :meth:`write_export` streams it to a file instead.
+        ``with_plan`` adds the plan (``action_plan``, docs/plan.md), ``with_assessments``
+        the pre-filled assessment records by route id (``transfer_assessments``,
+        docs/report.md). For a large organisation, :meth:`write_export` streams it instead.
         """
         from residency.export import build_export
         from residency.jurisdictions import legal_data
 
         plan = self.plan(as_of=as_of).as_dict() if with_plan else None
-        return build_export(self.inventory, self.assessment(as_of=as_of), legal_data(), plan=plan)
+        assessment = self.assessment(as_of=as_of)
+        records = self._records(assessment) if with_assessments else None
+        return build_export(self.inventory, assessment, legal_data(), plan=plan, records=records)
+
+    @staticmethod
+    def _records(assessment: Assessment) -> list[Any]:
+        from residency.jurisdictions import legal_data
+        from residency.records import route_records
+
+        return route_records(assessment, legal_data())
 
     def write_export(
         self,
@@ -198,6 +214,7 @@ class DataMap:
         as_of: date | str | None = None,
         fmt: str = "json",
         with_plan: bool = False,
+        with_assessments: bool = False,
     ) -> dict[str, int]:
         """Stream the export (``fmt="json"``) or the register by route (``"csv"``) to ``out``.
 
@@ -218,7 +235,9 @@ class DataMap:
             msg = f"unknown export format {fmt!r}: expected json or csv"
             raise ResidencyError(msg)
         plan = self.plan(as_of=as_of).as_dict() if with_plan else None
-        return write_export(out, export_parts(self.inventory, assessment, legal_data(), plan=plan))
+        records = self._records(assessment) if with_assessments else None
+        parts = export_parts(self.inventory, assessment, legal_data(), plan=plan, records=records)
+        return write_export(out, parts)
 
     def export_text(self, *, as_of: date | str | None = None, fmt: str = "json") -> str:
         """Return what :meth:`write_export` writes, as text (for a download button).

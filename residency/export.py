@@ -35,6 +35,8 @@ from residency.rules import SourceRef
 if TYPE_CHECKING:
     import pandas as pd
 
+    from residency.records import RouteRecord
+
 SCHEMA_ID = "residency-export/2"
 SCHEMA_FILE = "export-2.schema.json"
 DISCLAIMER = (
@@ -64,7 +66,7 @@ class Table(dict):  # type: ignore[type-arg]
     """A mapping written one entry per line (``id: row``), sorted by id."""
 
 
-TABLES = ("notes", "sources", "subjects", "systems")  # the parts written as tables
+TABLES = ("notes", "sources", "subjects", "systems", "transfer_assessments")  # written as tables
 
 
 @lru_cache(maxsize=65536)
@@ -126,10 +128,13 @@ def export_parts(
     *,
     generated_at: datetime | None = None,
     plan: dict[str, Any] | None = None,
+    records: Iterable[RouteRecord] | None = None,
 ) -> dict[str, Any]:
     """Return the export's top-level parts; big lists are generators, made while written.
 
-    ``plan`` (``Plan.as_dict()``) adds the optional ``action_plan``, written first.
+    ``plan`` (``Plan.as_dict()``) adds the optional ``action_plan``, written first;
+    ``records`` (:func:`residency.records.route_records`) the optional
+    ``transfer_assessments``, keyed by route id.
 
     ``sources`` fills up as the findings that cite it are made, so it is written after
     ``findings`` (sorted key order does that); the routes' notes and sources are known
@@ -139,7 +144,13 @@ def export_parts(
     for route in assessment.routes:  # "notes" is written before "routes": fill it first
         tables.note_ids(route.notes)
         tables.source_ids(route.sources)
-    extra = {"action_plan": plan} if plan is not None else {}
+    extra: dict[str, Any] = {"action_plan": plan} if plan is not None else {}
+    if records is not None:
+        assessments = Table()
+        for record in records:  # "sources" is written before: cite the records' sources now
+            tables.source_ids(record.sources)
+            assessments[record.route] = record.as_dict()
+        extra["transfer_assessments"] = assessments
     return {
         **extra,
         "schema": SCHEMA_ID,
@@ -185,9 +196,12 @@ def build_export(
     *,
     generated_at: datetime | None = None,
     plan: dict[str, Any] | None = None,
+    records: Iterable[RouteRecord] | None = None,
 ) -> ExportDocument:
     """Build the whole export document in memory (for notebooks and small organisations)."""
-    parts = export_parts(inventory, assessment, data, generated_at=generated_at, plan=plan)
+    parts = export_parts(
+        inventory, assessment, data, generated_at=generated_at, plan=plan, records=records
+    )
     document = ExportDocument()
     for key in sorted(parts):  # the same order the stream writes, so the tables fill first
         value = parts[key]

@@ -55,14 +55,15 @@ class Item:
     answer: str | None
     sources: tuple[SourceRef, ...] = ()
 
-    def as_dict(self, source_ids: dict[SourceRef, str] | None = None) -> dict[str, Any]:
-        """Return the item as JSON-ready data (sources as ids when ``source_ids`` is given)."""
-        ids = source_ids or {}
+    def as_dict(self) -> dict[str, Any]:
+        """Return the item as JSON-ready data, its sources as the export's ids (``src-...``)."""
+        from residency.export import source_id
+
         return {
             "question": self.question,
             "answer": self.answer,
             "to_complete": self.answer is None,
-            "sources": sorted({ids.get(s) or s.id for s in self.sources}),
+            "sources": sorted({source_id(s) for s in self.sources}),
         }
 
 
@@ -100,7 +101,7 @@ class RouteRecord:
         """Return every legal source the record cites, without repeats."""
         return tuple(dict.fromkeys(src for s in self.steps for i in s.items for src in i.sources))
 
-    def as_dict(self, source_ids: dict[SourceRef, str] | None = None) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """Return the record as JSON-ready data (the export's ``transfer_assessments``)."""
         return {
             "route": self.route,
@@ -114,7 +115,7 @@ class RouteRecord:
                     "number": s.number,
                     "title": s.title,
                     "complete": s.complete,
-                    "items": [i.as_dict(source_ids) for i in s.items],
+                    "items": [i.as_dict() for i in s.items],
                 }
                 for s in self.steps
             ],

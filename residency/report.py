@@ -253,8 +253,9 @@ def _extra_sections(m: DataMap, assessment: Assessment, sources: _Sources) -> li
         f"<p>One record per route whose basis is a safeguard or that has no basis "
         f"({len(articles)} routes), following the {_e(FRAMEWORK)}. Each question is answered "
         "from the inventory and the legal data where they record it; the rest is marked "
-        f'<span class="todo">{TO_COMPLETE}</span> for a person to finish. The JSON export '
-        "carries the same records by route id.</p>" + body + "</section>"
+        f'<span class="todo">{TO_COMPLETE}</span> for a person to finish. '
+        "<code>residency export --assessments</code> writes the same records into the JSON "
+        "export by route id.</p>" + body + "</section>"
     ]
 
 

@@ -251,3 +251,15 @@ def test_report_pdf_without_chromium_says_so(tmp_path, monkeypatch):
     assert "--format pdf needs Chromium, and there is none at" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_export_assessments_go_with_json_only(tmp_path):
+    out = tmp_path / "review.json"
+    result = run(
+        "export", "-i", REPORT_SMALL, "--as-of", "2026-12-02", "--assessments", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text(encoding="utf-8"))["transfer_assessments"]) == 5
+    result = run("export", "-i", REPORT_SMALL, "--format", "csv", "--assessments", "-o", str(out))
+    assert result.exit_code == 1
+    assert "--assessments goes with the JSON export only" in result.output

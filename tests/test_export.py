@@ -188,3 +188,39 @@ def test_csv_register_is_the_routes_of_the_map(demo):
     assert text == demo.routes(as_of="2026-11-26").to_csv()
     assert len(text.splitlines()) == len(demo.routes(as_of="2026-11-26")) + 1
     assert "<table" in demo.transfers(as_of="2026-11-26")._repr_html_()
+
+
+def test_assessment_records_are_in_the_export_by_route_id_on_request(demo):
+    from residency.records import needs_record
+
+    plain = demo.export(as_of="2026-12-02")
+    assert "transfer_assessments" not in plain
+    doc = demo.export(as_of="2026-12-02", with_assessments=True)
+    validate(doc)
+    records = doc["transfer_assessments"]
+    routes = demo.assessment(as_of="2026-12-02").routes
+    assert set(records) == {r.id for r in routes if needs_record(r)}
+    assert list(records) == sorted(records)
+    for route_id, record in records.items():
+        assert record["route"] == route_id
+        assert [s["number"] for s in record["steps"]] == [1, 2, 3, 4, 5, 6]
+        items = [i for s in record["steps"] for i in s["items"]]
+        assert record["open_items"] == sum(i["answer"] is None for i in items)
+        assert all(i["to_complete"] == (i["answer"] is None) for i in items)
+        assert {s for i in items for s in i["sources"]} <= set(doc["sources"])
+    # Adding the records changes nothing else (but the sources they cite).
+    rest = {k: v for k, v in doc.items() if k not in ("transfer_assessments", "sources")}
+    assert rest == {k: v for k, v in plain.items() if k != "sources"} | {
+        "generated_at": doc["generated_at"]
+    }
+    assert set(plain["sources"]) <= set(doc["sources"])
+
+
+def test_a_bad_record_fails_the_schema(demo):
+    import jsonschema
+
+    doc = demo.export(as_of="2026-12-02", with_assessments=True)
+    record = next(iter(doc["transfer_assessments"].values()))
+    record["steps"] = record["steps"][:5]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(doc)
