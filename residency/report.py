@@ -73,6 +73,7 @@ img.map{width:100%;height:auto;border:1px solid #d0d7de}
 article.record{border:1px solid #d0d7de;padding:.4rem .8rem;margin:.8rem 0;break-inside:avoid}
 article.record table th{width:34%}
 nav ol{columns:2}
+@page{size:A4 landscape;margin:12mm}
 @media print{
 body{max-width:none;padding:0;font-size:11px}nav,.screen{display:none}
 h2{break-before:page}h2.first{break-before:auto}
