@@ -699,6 +699,10 @@ def report(
             "--format", help="html (one self-contained file) or pdf (printed by Chromium)."
         ),
     ] = "html",
+    subject: Annotated[
+        list[str] | None,
+        typer.Option("--subject", help="Add a small map of this subject's data (repeat for more)."),
+    ] = None,
 ) -> None:
     """Write the review pack: map, plan, findings, register, assessments, sources (offline)."""
     from residency.report import FORMATS
@@ -708,7 +712,7 @@ def report(
         raise ResidencyError(msg)
     m = _map(inventory, stored, db)
     day = _datamap.parse_as_of(as_of)
-    written = m.report(out, as_of=day, fmt=fmt)
+    written = m.report(out, as_of=day, fmt=fmt, subjects=subject or [])
     routes = m.assessment(as_of=day).routes
     _console().print(
         f"wrote {written} ({len(routes)} transfer routes, as of {day.isoformat()})",

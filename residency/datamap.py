@@ -254,19 +254,27 @@ class DataMap:
         return buffer.getvalue()
 
     def report(
-        self, path: str | Path, *, as_of: date | str | None = None, fmt: str = "html"
+        self,
+        path: str | Path,
+        *,
+        as_of: date | str | None = None,
+        fmt: str = "html",
+        subjects: list[str] | tuple[str, ...] = (),
     ) -> Path:
         """Write the review pack to ``path``: one self-contained HTML file (or ``fmt="pdf"``,
-        printed by headless Chromium). docs/report.md says what is in it."""
+        printed by headless Chromium), with a small map per subject in ``subjects``.
+        docs/report.md says what is in it."""
         from residency.report import write_report
 
-        return write_report(self, path, as_of=parse_as_of(as_of), fmt=fmt)
+        return write_report(self, path, as_of=parse_as_of(as_of), fmt=fmt, subjects=subjects)
 
-    def report_html(self, *, as_of: date | str | None = None) -> str:
+    def report_html(
+        self, *, as_of: date | str | None = None, subjects: list[str] | tuple[str, ...] = ()
+    ) -> str:
         """Return the review pack as HTML text (the same page :meth:`report` writes)."""
         from residency.report import build_report
 
-        return build_report(self, as_of=parse_as_of(as_of))
+        return build_report(self, as_of=parse_as_of(as_of), subjects=subjects)
 
     def routes(self, *, as_of: date | str | None = None) -> RouteList:
         """Answer the transfer register by route: who receives whose data, where, on what basis.

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from residency.datamap import DataMap
     from residency.finding_groups import FindingGroup
     from residency.findings import Assessment
+    from residency.geo import Filters
     from residency.jurisdictions import LegalData
     from residency.plan import Plan
     from residency.routes import Route
@@ -70,6 +71,7 @@ dl.cover{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{fo
 .swatch{display:inline-block;width:.9rem;height:.9rem;border:1px solid #999;
 vertical-align:middle;margin-right:.3rem}
 img.map{width:100%;height:auto;border:1px solid #d0d7de}
+figure.subject{display:inline-block;width:48%;margin:.8rem 1% 0 0;break-inside:avoid}
 article.record{border:1px solid #d0d7de;padding:.4rem .8rem;margin:.8rem 0;break-inside:avoid}
 article.record table th{width:34%}
 nav ol{columns:2}
@@ -103,11 +105,14 @@ def _list(items: Iterable[str]) -> str:
     return ", ".join(_e(i) for i in items)
 
 
-def render_map(assessment: Assessment) -> bytes:
+def render_map(
+    assessment: Assessment, filters: Filters | None = None, *, width: float = 12
+) -> bytes:
     """Draw where data lives and flows, by legal status, as a PNG (matplotlib, no tiles).
 
     Countries are coloured by the worst basis of the transfers into them; lines join
     origin and destination, coloured by the worst basis between them, the worst drawn last.
+    ``filters`` (e.g. one subject) limits what is drawn; ``width`` is in inches at 100 dpi.
     """
     import matplotlib
 
@@ -120,13 +125,13 @@ def render_map(assessment: Assessment) -> bytes:
     def colour(status: str) -> str:
         return "#{:02x}{:02x}{:02x}".format(*geo.STATUS_COLOURS[status])
 
-    countries = geo.country_frame(assessment)
-    flows = geo.flow_frame(assessment, by_basis=False)
+    countries = geo.country_frame(assessment, filters)
+    flows = geo.flow_frame(assessment, filters, by_basis=False)
     order = {s: i for i, s in enumerate(reversed(geo.STATUS_ORDER))}
     flows = flows.assign(_rank=[order[b] for b in flows["basis"]]).sort_values(
         ["_rank", "origin", "destination"], kind="stable"
     )
-    fig = Figure(figsize=(12, 6.2), dpi=100)
+    fig = Figure(figsize=(width, width * 6.2 / 12), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     world = geo.countries()
     world[world["code"] != "AQ"].plot(ax=ax, color="#e1e4e8", edgecolor="white", linewidth=0.3)
@@ -140,7 +145,7 @@ def render_map(assessment: Assessment) -> bytes:
     shown = [s for s in geo.STATUS_ORDER if s in set(countries["status"]) | set(flows["basis"])]
     if shown:
         handles = [Patch(color=colour(s), label=geo.STATUS_LABELS[s]) for s in shown]
-        ax.legend(handles=handles, loc="lower left", fontsize=9, frameon=True)
+        ax.legend(handles=handles, loc="lower left", fontsize=9 * width / 12, frameon=True)
     ax.set_xlim(-180, 180)
     ax.set_ylim(-58, 85)
     ax.set_axis_off()
@@ -187,12 +192,19 @@ def build_report(
     m: DataMap,
     *,
     as_of: date,
+    subjects: Iterable[str] = (),
     generated_at: datetime | None = None,
 ) -> str:
-    """Return the review pack of ``m`` on ``as_of`` as one self-contained HTML page."""
+    """Return the review pack of ``m`` on ``as_of`` as one self-contained HTML page.
+
+    ``subjects`` (``client:acme``...) each add a small map of that subject's data.
+    """
     from residency.jurisdictions import legal_data
 
     data = legal_data()
+    asked = list(dict.fromkeys(subjects))
+    for subject in asked:
+        m.where(subject)  # a clear error for an unknown subject, before any work
     assessment = m.assessment(as_of=as_of)
     plan = m.plan(as_of=as_of)
     groups = list(m.finding_groups(as_of=as_of))
@@ -200,7 +212,7 @@ def build_report(
     labels = m._labels()
     parts = [
         _cover(m, assessment, data, generated_at or datetime.now(UTC)),
-        _map_section(assessment),
+        _map_section(assessment, [(s, labels.get(s, s)) for s in asked]),
         _plan_section(plan),
         _findings_section(assessment, groups, sources),
         _register_section(assessment.routes, labels, sources),
@@ -298,7 +310,21 @@ def _cover(m: DataMap, assessment: Assessment, data: LegalData, generated: datet
     )
 
 
-def _map_section(assessment: Assessment) -> str:
+def _subject_maps(assessment: Assessment, subjects: list[tuple[str, str]]) -> str:
+    from residency.geo import Filters
+
+    out = []
+    for subject, label in subjects:
+        png = base64.b64encode(render_map(assessment, Filters(subject=subject), width=7))
+        out.append(
+            f'<figure class="subject"><img class="map" alt="Map of the data of {_e(label)}" '
+            f'src="data:image/png;base64,{png.decode("ascii")}">'
+            f"<figcaption>{_e(label)} ({_e(subject)})</figcaption></figure>"
+        )
+    return "".join(out)
+
+
+def _map_section(assessment: Assessment, subjects: list[tuple[str, str]]) -> str:
     from residency import geo
 
     png = base64.b64encode(render_map(assessment)).decode("ascii")
@@ -321,7 +347,9 @@ def _map_section(assessment: Assessment) -> str:
         "<table><thead><tr><th>Code</th><th>Country</th><th>Worst basis</th>"
         "<th>Subjects</th><th>Transfers</th><th>Findings</th></tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table></section>"
+        + "</tbody></table>"
+        + _subject_maps(assessment, subjects)
+        + "</section>"
     )
 
 
@@ -465,7 +493,14 @@ def _sources_section(sources: _Sources) -> str:
     )
 
 
-def write_report(m: DataMap, path: str | Path, *, as_of: date, fmt: str = "html") -> Path:
+def write_report(
+    m: DataMap,
+    path: str | Path,
+    *,
+    as_of: date,
+    fmt: str = "html",
+    subjects: Iterable[str] = (),
+) -> Path:
     """Write the review pack to ``path`` as HTML, or as PDF printed by headless Chromium.
 
     The file appears under its name only when complete. Raises
@@ -484,7 +519,7 @@ def write_report(m: DataMap, path: str | Path, *, as_of: date, fmt: str = "html"
             "Debian's chromium, or write HTML and use the browser's Print to PDF)"
         )
         raise ResidencyError(msg)
-    text = build_report(m, as_of=as_of)
+    text = build_report(m, as_of=as_of, subjects=subjects)
     if chromium is None:
         _atomic_write(out, text.encode("utf-8"))
     else:

@@ -263,3 +263,13 @@ def test_export_assessments_go_with_json_only(tmp_path):
     result = run("export", "-i", REPORT_SMALL, "--format", "csv", "--assessments", "-o", str(out))
     assert result.exit_code == 1
     assert "--assessments goes with the JSON export only" in result.output
+
+
+def test_report_subject_maps_and_unknown_subject(tmp_path):
+    out = tmp_path / "review.html"
+    result = run("report", "-i", SMALL, "--subject", "client:acme", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").count("data:image/png;base64,") == 2
+    result = run("report", "-i", SMALL, "--subject", "client:nobody", "-o", str(out))
+    assert result.exit_code == 1
+    assert "unknown subject 'client:nobody'" in result.output

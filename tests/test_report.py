@@ -269,3 +269,16 @@ def test_the_record_of_a_destination_without_regime_data_leaves_its_law_open(tmp
     routes = {r.id: r for r in a.routes}
     (record,) = [r for r in route_records(a, data) if routes[r.route].destination == missing]
     assert answers(record, 3)[f"Data protection law of {missing}"] is None
+
+
+def test_a_small_map_per_subject_on_request(small):
+    from residency import UnknownSubjectError
+
+    plain = parse(build_report(small, as_of=AS_OF))
+    text = build_report(small, as_of=AS_OF, subjects=["client:acme", "client:globex"])
+    page = parse(text)
+    assert len(plain.srcs) == 1
+    assert len(page.srcs) == 3 and len(set(page.srcs)) == 3  # two different small maps
+    assert "Acme GmbH (client:acme)" in text
+    with pytest.raises(UnknownSubjectError, match="client:acmee"):
+        build_report(small, as_of=AS_OF, subjects=["client:acmee"])
