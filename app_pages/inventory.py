@@ -69,7 +69,7 @@ cols[1].download_button(
 )
 cols[2].download_button(
     "Review pack (one offline HTML file)",
-    lambda: ui.download(m, as_of, "html"),  # made on click: it runs the plan
+    lambda: m.report_html(as_of=as_of),  # made on click: it runs the plan
     file_name="review.html",
     mime="text/html",
     key="export-html",

@@ -240,14 +240,8 @@ class DataMap:
         return write_export(out, parts)
 
     def export_text(self, *, as_of: date | str | None = None, fmt: str = "json") -> str:
-        """Return what :meth:`write_export` writes, as text (for a download button).
-
-        ``fmt="html"`` returns the review pack (:meth:`report_html`).
-        """
+        """Return what :meth:`write_export` writes, as text (for a download button)."""
         import io
-
-        if fmt == "html":
-            return self.report_html(as_of=as_of)
 
         buffer = io.StringIO()
         self.write_export(buffer, as_of=as_of, fmt=fmt)
