@@ -24,7 +24,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from residency import places, query
-from residency.rules import SourceRef, _in_force, _ref
+from residency.rules import SourceRef, _from_origins, _in_force, _ref
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -149,15 +149,32 @@ def route_records(assessment: Assessment, data: LegalData) -> list[RouteRecord]:
             (
                 Step(1, STEP_TITLES[0], _know(G, r)),
                 Step(2, STEP_TITLES[1], _tool(r)),
-                Step(3, STEP_TITLES[2], _destination(data, r, day)),
+                Step(3, STEP_TITLES[2], _destination(data, r, _origins(assessment, r), day)),
                 Step(4, STEP_TITLES[3], _measures(G, r)),
-                Step(5, STEP_TITLES[4], _procedure(data, r, day)),
+                Step(5, STEP_TITLES[4], _procedure(data, r, _origins(assessment, r), day)),
                 Step(6, STEP_TITLES[5], _reevaluate(day)),
             ),
         )
         for r in assessment.routes
         if needs_record(r)
     ]
+
+
+def _origins(assessment: Assessment, route: Route) -> tuple[str, ...]:
+    """Return the origin countries of the subjects whose data takes the route."""
+    maps = assessment.subject_maps
+    return tuple(sorted({maps[s].origin for s in route.subjects if s in maps}))
+
+
+def _applies(fact: Any, origins: tuple[str, ...], day: date) -> bool:
+    """Tell whether a dated fact, limited to some origins or not, holds for one of ``origins``."""
+    return _in_force(fact.start, fact.until, day) and any(
+        _from_origins(fact.origins, o, day) for o in origins
+    )
+
+
+def _unique(items: list[Item]) -> tuple[Item, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 def _hops(G: nx.DiGraph, route: Route) -> list[tuple[str, query.Reach]]:
@@ -185,7 +202,9 @@ def _who(subjects: tuple[str, ...]) -> str:
 
 def _know(G: nx.DiGraph, route: Route) -> tuple[Item, ...]:
     systems = [G.nodes[s]["label"] for s in route.systems]
-    details = sorted({reach.detail for _, reach in _hops(G, route) if reach.detail})
+    # A sub-processor's detail is its purpose; a vendor's or a host's says what it is.
+    purposes = route.key.recipient_type == "subprocessor"
+    details = sorted({r.detail for _, r in _hops(G, route) if r.detail}) if purposes else []
     onward = _onward(G, route)
     return (
         Item("Data categories", ", ".join(route.data)),
@@ -257,7 +276,9 @@ def _tool(route: Route) -> tuple[Item, ...]:
     return tuple(items)
 
 
-def _destination(data: LegalData, route: Route, day: date) -> tuple[Item, ...]:
+def _destination(
+    data: LegalData, route: Route, origins: tuple[str, ...], day: date
+) -> tuple[Item, ...]:
     items = []
     for regime in data.regimes_for(route.destination, day):
         laws = "; ".join(
@@ -278,7 +299,7 @@ def _destination(data: LegalData, route: Route, day: date) -> tuple[Item, ...]:
             continue
         for fact in origin.adequacy:
             inside = places.within(route.destination, places.expand(fact.destination, day))
-            if not inside or not _in_force(fact.start, fact.until, day):
+            if not inside or not _applies(fact, origins, day):
                 continue
             risk = f"; risk recorded: {fact.risk}" if fact.risk else ""
             items.append(
@@ -300,7 +321,7 @@ def _destination(data: LegalData, route: Route, day: date) -> tuple[Item, ...]:
             None,
         )
     )
-    return tuple(items)
+    return _unique(items)
 
 
 def _measures(G: nx.DiGraph, route: Route) -> tuple[Item, ...]:
@@ -317,7 +338,9 @@ def _measures(G: nx.DiGraph, route: Route) -> tuple[Item, ...]:
     )
 
 
-def _procedure(data: LegalData, route: Route, day: date) -> tuple[Item, ...]:
+def _procedure(
+    data: LegalData, route: Route, origins: tuple[str, ...], day: date
+) -> tuple[Item, ...]:
     items = []
     if route.basis == "safeguard":
         for j in route.judgements:
@@ -332,7 +355,7 @@ def _procedure(data: LegalData, route: Route, day: date) -> tuple[Item, ...]:
             except KeyError:
                 continue
             for fact in regime.safeguards:
-                if fact.note and _in_force(fact.start, fact.until, day):
+                if fact.note and _applies(fact, origins, day):
                     items.append(
                         Item(
                             f"If {fact.name} is chosen ({rid})",
@@ -341,7 +364,7 @@ def _procedure(data: LegalData, route: Route, day: date) -> tuple[Item, ...]:
                         )
                     )
     items.append(Item("Steps taken (notifications, approvals, signatures) and when", None))
-    return tuple(items)
+    return _unique(items)
 
 
 def _reevaluate(day: date) -> tuple[Item, ...]:

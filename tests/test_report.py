@@ -282,3 +282,34 @@ def test_a_small_map_per_subject_on_request(small):
     assert "Acme GmbH (client:acme)" in text
     with pytest.raises(UnknownSubjectError, match="client:acmee"):
         build_report(small, as_of=AS_OF, subjects=["client:acmee"])
+
+
+def test_purpose_is_a_sub_processors_recorded_purpose_and_open_otherwise():
+    _, routes, records = small_records()
+    by_recipient = {(routes[r.route].recipient, routes[r.route].kind): r for r in records}
+    purpose = "Purpose, as recorded in the inventory"
+    assert answers(by_recipient[("Mailcloud Ltd", "processed")], 1)[purpose] == "email delivery"
+    assert answers(by_recipient[("Pipe Inc.", "processed")], 1)[purpose] is None
+
+
+def test_destination_facts_are_those_for_the_routes_origins(demo):
+    """EU-GDPR records the US adequacy twice (EU origins; Iceland, Liechtenstein, Norway):
+    a route carrying only EU-origin data shows the one that applies to it."""
+    from residency import places
+    from residency.jurisdictions import legal_data
+    from residency.records import route_records
+
+    a = demo.assessment(as_of=AS_OF)
+    eu = places.expand("EU", AS_OF)
+    routes = {r.id: r for r in a.routes}
+    records = [
+        rec
+        for rec in route_records(a, legal_data())
+        if routes[rec.route].regimes == ("EU-GDPR",)
+        and routes[rec.route].destination == "US"
+        and all(a.subject_maps[s].origin in eu for s in routes[rec.route].subjects)
+    ]
+    assert records
+    for rec in records:
+        found = [i for i in rec.steps[2].items if i.question == "EU-GDPR adequacy recorded for US"]
+        assert len(found) == 1, found
