@@ -705,6 +705,7 @@ def report(
     ] = None,
 ) -> None:
     """Write the review pack: map, plan, findings, register, assessments, sources (offline)."""
+    from residency.records import needs_record
     from residency.report import FORMATS
 
     if fmt not in FORMATS:
@@ -714,8 +715,10 @@ def report(
     day = _datamap.parse_as_of(as_of)
     written = m.report(out, as_of=day, fmt=fmt, subjects=subject or [])
     routes = m.assessment(as_of=day).routes
+    records = sum(needs_record(r) for r in routes)
     _console().print(
-        f"wrote {written} ({len(routes)} transfer routes, as of {day.isoformat()})",
+        f"wrote {written} ({len(routes)} transfer routes, {records} assessment records, "
+        f"as of {day.isoformat()})",
         highlight=False,
         markup=False,
     )

@@ -225,7 +225,9 @@ def test_report_writes_one_html_file(tmp_path):
     out = tmp_path / "review.html"
     result = run("report", "-i", REPORT_SMALL, "--as-of", "2026-12-02", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert f"wrote {out} (5 transfer routes, as of 2026-12-02)" in result.output
+    assert f"wrote {out} (5 transfer routes, 5 assessment records, as of 2026-12-02)" in (
+        result.output
+    )
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!doctype html>")
     assert "Bosphorus Studio" in text and 'id="assessments"' in text
