@@ -17,6 +17,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,7 +34,7 @@ from residency._yaml import BoundedLoader as _Loader
 from residency._yaml import InputError as _InputError
 from residency._yaml import clip, line_map
 from residency.limits import Limits, current
-from residency.model import Client, Inventory, Organisation, Staff, System
+from residency.model import Client, Inventory, Organisation, Staff, StaffData, System
 
 INVENTORY_FILE = "inventory.yaml"
 CSV_FILES = {"staff": "staff.csv", "clients": "clients.csv"}
@@ -528,6 +529,10 @@ def validate_entries(
         if obj is not None:
             built[entry.section].append(obj)
             sources[entry.section].append(entry)
+    if organisation is None and org_entry is not None:
+        # An invalid organisation (no country, say) must not hide every other problem:
+        # check the rest against what of it is usable; the error below lists them all.
+        organisation = _partial_organisation(org_entry)
     if organisation is None or org_entry is None:
         if org_entry is not None and org_entry.data is None:
             problems.add(
@@ -573,6 +578,21 @@ def validate_entries(
         inventory.from_catalogue[system_id] = summary
         inventory.warnings.extend(f"system {system_id}: {w}" for w in warnings)
     return inventory
+
+
+def _partial_organisation(entry: _Entry) -> Organisation | None:
+    """Answer the usable part of an invalid organisation (problems already recorded), or None."""
+    if not isinstance(entry.data, dict):
+        return None
+    staff_data = None
+    with suppress(ValidationError):  # reported with the organisation, or absent
+        staff_data = StaffData.model_validate(entry.data.get("staff_data"))
+    country = entry.data.get("country")
+    return Organisation.model_construct(
+        name=str(entry.data.get("name") or ""),
+        country=country if isinstance(country, str) else "",
+        staff_data=staff_data,
+    )
 
 
 def _use_catalogue(entries: list[_Entry], problems: _Problems) -> dict[str, tuple[str, list[str]]]:
@@ -680,7 +700,8 @@ class _Checker:
 
     def run(self) -> None:
         org = self.inv.organisation
-        self._place(self.org_entry, ("country",), "organisation.country", org.country)
+        if org.country:  # an empty one is the missing country, already a problem
+            self._place(self.org_entry, ("country",), "organisation.country", org.country)
         ids = {
             section: self._unique(section) | self.raw_ids[section]
             for section in ("staff", "clients", "systems")

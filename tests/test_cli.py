@@ -203,3 +203,19 @@ def test_an_empty_store_says_how_to_import(tmp_path):
     result = run("stored", "--db", str(tmp_path / "empty.db"))
     assert result.exit_code == 0
     assert "holds no inventory yet: residency import PATH" in result.output
+
+
+def test_check_reports_every_problem_when_the_organisation_has_no_country(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    text = (DATA / "passing_small.yaml").read_text()
+    bad.write_text(
+        text.replace("  country: GB\n", "", 1)
+        .replace("country: IN", "country: XX")
+        .replace("systems: [slack, gworkspace]", "systems: [slack, nope]", 1)
+    )
+    result = run("check", "-i", str(bad))
+    assert result.exit_code == 1
+    assert "organisation.country: missing" in result.output
+    assert "staff[s-001].country: unknown code 'XX'" in result.output
+    assert "unknown system id 'nope'" in result.output
+    assert "Traceback" not in result.output
