@@ -17,6 +17,7 @@ from rich.table import Table
 
 from residency import __version__
 from residency._errors import InventoryError, ResidencyError
+from residency._words import count
 
 
 class _Lazy(ModuleType):
@@ -170,7 +171,8 @@ def check(inventory: InventoryOpt = None) -> None:
     countries = s["countries"]
     assert isinstance(countries, list)
     console.print(
-        f"{len(countries)} countries and subdivisions covered: {', '.join(countries)}",
+        f"{count(len(countries), 'country or subdivision', 'countries and subdivisions')} "
+        f"covered: {', '.join(countries)}",
         highlight=False,
     )
     for line in inv.from_catalogue.values():
@@ -216,7 +218,8 @@ def where(
     console = _console()
     console.print(
         f"{result.label} ({result.subject}), origin {result.origin}: "
-        f"data reaches {len(result.countries)} countries: {', '.join(result.countries)}",
+        f"data reaches {count(len(result.countries), 'country', 'countries')}: "
+        f"{', '.join(result.countries)}",
         highlight=False,
     )
     _locations_table(m, result.locations, console, show_subject=False)
@@ -310,8 +313,9 @@ def country(
     console = _console()
     console.print(
         f"{_places.place_name(result.country)} ({result.country}): data of "
-        f"{len(result.subjects)} subjects; categories: {', '.join(result.categories)}; "
-        f"{len(result.staff)} staff work from here",
+        f"{count(len(result.subjects), 'subject')}; categories: "
+        f"{', '.join(result.categories)}; {count(len(result.staff), 'staff member')} "
+        f"{'works' if len(result.staff) == 1 else 'work'} from here",
         highlight=False,
     )
     _locations_table(m, result.locations, console, show_subject=True)
@@ -382,7 +386,7 @@ def findings(
     day = _datamap.parse_as_of(as_of).isoformat()
     by_severity = {s: sum(f.severity == s for f in found) for s in rules.SEVERITIES}
     console.print(
-        f"{m.name}: {len(found)} findings as of {day} ("
+        f"{m.name}: {count(len(found), 'finding')} as of {day} ("
         + ", ".join(f"{n} {s}" for s, n in by_severity.items())
         + ")",
         highlight=False,
@@ -427,8 +431,9 @@ def ai(
     for e in found:
         by_system.setdefault(e.system_id, []).append(e)
     console.print(
-        f"{m.name}: {len(by_system)} systems train AI models on the data of "
-        f"{len({e.subject for e in found})} subjects, as of {day}",
+        f"{m.name}: {count(len(by_system), 'system')} "
+        f"{'trains' if len(by_system) == 1 else 'train'} AI models on the data of "
+        f"{count(len({e.subject for e in found}), 'subject')}, as of {day}",
         highlight=False,
     )
     table = Table(
@@ -448,8 +453,9 @@ def ai(
         window = f"{starts[0]} to {e.until or 'today'}"
         clients = sorted(x.subject for x in exposures if x.subject.startswith("client:"))
         staff = [x for x in exposures if x.subject.startswith("staff:")]
-        subjects = f"{len(clients)} clients: {' '.join(c.split(':', 1)[1] for c in clients)}"
-        subjects += f"; {len(staff)} staff" if staff else ""
+        subjects = f"{count(len(clients), 'client')}: "
+        subjects += " ".join(c.split(":", 1)[1] for c in clients)
+        subjects += f"; {count(len(staff), 'staff member')}" if staff else ""
         table.add_row(
             f"{e.system} ({e.scope or 'scope unknown'})",
             f"{e.vendor} ({e.vendor_country})",
@@ -530,7 +536,9 @@ def whatif(
     console.print(table)
     _footer(
         console,
-        f"{len(result.remaining)} findings remain. Transfers and locations: --json. "
+        f"{count(len(result.remaining), 'finding')} "
+        f"{'remains' if len(result.remaining) == 1 else 'remain'}. "
+        "Transfers and locations: --json. "
         "Nothing was saved.",
         as_of=as_of,
     )
@@ -588,14 +596,16 @@ def export(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    routes = count(counts["routes"], "transfer route")
     what = (
-        f"{counts['routes']} transfer routes"
+        f"the transfer register by route: one row per route ({routes}) with its origin "
+        "regimes, destination, recipient, kind, basis, instrument, TIA flag, data, systems, "
+        "subjects, notes and sources"
         if fmt == "csv"
-        else f"{counts['routes']} transfer routes, {counts['findings']} findings"
+        else f"the export for legal review (schema residency-export/2): {routes}, "
+        f"{count(counts['findings'], 'finding')}, their evidence and sources"
     )
-    _console().print(
-        f"wrote {out} ({what}, as of {day.isoformat()})", highlight=False, markup=False
-    )
+    _console().print(f"wrote {out}: {what}, as of {day.isoformat()}", highlight=False, markup=False)
 
 
 @app.command()
@@ -675,7 +685,8 @@ def jurisdictions(
     missing = [row["code"] for row in coverage if not row["regimes"]]
     covered = len(coverage) - len(missing)
     console.print(
-        f"{covered} of {len(coverage)} countries covered; no data (transfers from "
+        f"{covered} of {count(len(coverage), 'country', 'countries')} covered; "
+        "no data (transfers from "
         f"them get needs_review): {' '.join(missing) or 'none'}",
         highlight=False,
     )
@@ -695,7 +706,9 @@ def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:
             str(row["confidence"]),
         )
     console.print(table)
-    console.print(f"{len(rows)} facts last checked more than 12 months ago.", highlight=False)
+    console.print(
+        f"{count(len(rows), 'fact')} last checked more than 12 months ago.", highlight=False
+    )
     _footer(console)
 
 
@@ -752,6 +765,7 @@ def app_command(
     import os
 
     folder = app_folder()
+    _check_port(port)
     command = [
         sys.executable,
         "-m",
@@ -772,6 +786,32 @@ def app_command(
     # Become the Streamlit server (no child process): signals such as Ctrl+C or a
     # supervisor's SIGTERM reach the server itself.
     os.execv(sys.executable, command)
+
+
+def _check_port(port: int) -> None:
+    """Raise a user error saying which port to use instead when ``port`` is taken."""
+    import socket
+
+    def taken(number: int) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            try:
+                sock.bind(("127.0.0.1", number))
+            except OSError:
+                return True
+            return False
+
+    if not 1 <= port <= 65535:
+        msg = f"--port {port}: expected a port number from 1 to 65535"
+        raise ResidencyError(msg)
+    if taken(port):
+        free = next((n for n in range(port + 1, min(port + 50, 65536)) if not taken(n)), None)
+        hint = f"residency app --port {free}" if free else "residency app --port N"
+        msg = (
+            f"port {port} on 127.0.0.1 is already in use (another residency app, or another "
+            f"server): stop it, or start on a free port: {hint}"
+        )
+        raise ResidencyError(msg)
 
 
 def app_folder() -> Path:
@@ -868,7 +908,8 @@ def _vendor_list(cat: Any, as_json: bool) -> None:
         )
     console.print(table)
     console.print(
-        f"{len(rows)} vendors. Facts from public pages; re-check before relying on them. "
+        f"{count(len(rows), 'vendor')}. Facts from public pages; re-check before relying "
+        "on them. "
         "Not legal advice.",
         style="dim",
         highlight=False,

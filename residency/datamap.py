@@ -20,6 +20,7 @@ import networkx as nx
 
 from residency import query
 from residency._errors import ResidencyError
+from residency._words import count
 from residency.export import ExportDocument
 from residency.findings import Assessment, Finding, assess_all
 from residency.graph import build_graph
@@ -212,9 +213,11 @@ class DataMap:
     def _repr_html_(self) -> str:
         s = self.summary()
         return (
-            f"<p><b>{s['organisation']}</b>: {s['staff']} staff in {s['staff_countries']} "
-            f"countries, {s['clients']} clients in {s['client_countries']} countries, "
-            f"{s['systems']} systems, {s['subprocessors']} sub-processors.</p>"
+            f"<p><b>{s['organisation']}</b>: {count(s['staff'], 'staff member')} in "
+            f"{count(s['staff_countries'], 'country', 'countries')}, "
+            f"{count(s['clients'], 'client')} in "
+            f"{count(s['client_countries'], 'country', 'countries')}, "
+            f"{count(s['systems'], 'system')}, {count(s['subprocessors'], 'sub-processor')}.</p>"
         )
 
 

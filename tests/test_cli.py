@@ -219,3 +219,43 @@ def test_check_reports_every_problem_when_the_organisation_has_no_country(tmp_pa
     assert "staff[s-001].country: unknown code 'XX'" in result.output
     assert "unknown system id 'nope'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_app_on_a_busy_port_suggests_another():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("app", "--port", str(port))
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output
+    assert "residency app --port " in result.output
+    assert "Traceback" not in result.output
+
+
+def test_counts_are_singular_for_one(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DATA / "passing_small.yaml").read_text().replace("country: BR", "country: XX"))
+    result = run("check", "-i", str(bad))
+    assert "error: 1 problem in the inventory" in result.output
+    folder = tmp_path / "org"
+    folder.mkdir()
+    (folder / "inventory.yaml").write_text((DATA / "passing_small.yaml").read_text())
+    (folder / "clients.csv").write_text("id\nacme,extra\n")
+    result = run("check", "-i", str(folder))
+    assert "expected 1 cell as in the header, found 2" in result.output
+
+
+def test_export_says_what_the_file_holds(tmp_path):
+    out = tmp_path / "register.csv"
+    result = run("export", "-i", SMALL, "--format", "csv", "-o", str(out), "--as-of", "2026-11-26")
+    assert result.exit_code == 0, result.output
+    rows = out.read_text().count("\n") - 1
+    assert f"wrote {out}: the transfer register by route: one row per route ({rows} transfer" in (
+        result.output
+    )
+    out = tmp_path / "export.json"
+    result = run("export", "-i", SMALL, "-o", str(out), "--as-of", "2026-11-26")
+    assert "the export for legal review (schema residency-export/2)" in result.output
