@@ -259,3 +259,60 @@ def test_export_says_what_the_file_holds(tmp_path):
     out = tmp_path / "export.json"
     result = run("export", "-i", SMALL, "-o", str(out), "--as-of", "2026-11-26")
     assert "the export for legal review (schema residency-export/2)" in result.output
+
+
+# -- spreadsheet exports (real files in tests/data/spreadsheet) -----------------------
+
+SHEETS = DATA / "spreadsheet"
+
+
+def _sheet_folder(tmp_path, staff: str, clients: str):
+    import shutil
+
+    folder = tmp_path / "org"
+    folder.mkdir()
+    shutil.copy(SHEETS / "inventory.yaml", folder / "inventory.yaml")
+    shutil.copy(SHEETS / staff, folder / "staff.csv")
+    shutil.copy(SHEETS / clients, folder / "clients.csv")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("staff", "clients", "notes"),
+    [
+        ("staff-semicolon-bom.csv", "clients-semicolon-bom.csv", ["staff.csv", "clients.csv"]),
+        ("staff-comma.csv", "clients-tabs.csv", ["clients.csv"]),
+        ("staff-comma.csv", "clients-bom.csv", []),
+    ],
+)
+def test_check_reads_what_a_spreadsheet_saves(tmp_path, staff, clients, notes):
+    folder = _sheet_folder(tmp_path, staff, clients)
+    result = run("check", "-i", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "Tiny Agency: inventory is valid" in result.output
+    assert "countries and subdivisions covered: BR, CA, CA-QC, DE, GB, IN, US" in result.output
+    separated = [line for line in result.output.splitlines() if "as separated by" in line]
+    assert len(separated) == len(notes), separated
+    for name, line in zip(notes, separated, strict=True):
+        assert f"read {folder / name} as separated by" in line
+    where = run("where", "client:acme", "-i", str(folder))
+    assert "Acme Müller GmbH (client:acme), origin DE" in where.output  # the BOM and ü survive
+
+
+def test_check_refuses_a_windows_1252_csv_with_its_row(tmp_path):
+    folder = _sheet_folder(tmp_path, "staff-comma.csv", "clients-cp1252.csv")
+    result = run("check", "-i", str(folder))
+    assert result.exit_code == 1
+    assert f"{folder / 'clients.csv'} row 2: encoding: expected UTF-8 text" in result.output
+    assert "('ü' in Windows-1252)" in result.output
+    assert "save as 'CSV UTF-8 (Comma delimited)'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_vendor_name_with_a_comma_in_a_flow_map_says_quote_it(tmp_path):
+    bad = tmp_path / "inventory.yaml"
+    text = (DATA / "passing_small.yaml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("{name: Zendesk, purpose:", "{name: Zendesk, Inc., purpose:"))
+    result = run("check", "-i", str(bad))
+    assert result.exit_code == 1
+    assert "quote the name" in result.output
