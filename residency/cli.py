@@ -12,10 +12,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from residency import __version__
+from residency import __version__, _screen
 from residency._errors import InventoryError, ResidencyError
 from residency._words import count
 
@@ -92,11 +93,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 TABLE_ROWS = 500  # longer answers print as plain blocks, not a laid-out table
 
 
+NoPagerOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-pager",
+        help="Never page a long answer in the terminal (also: RESIDENCY_NO_PAGER=1).",
+    ),
+]
+
+
 def _console() -> Console:
-    # Piped output would otherwise wrap at 80 columns and split every evidence path.
-    # markup=False: names and notes come from the inventory and are never rich markup.
-    probe = Console()
-    return Console(width=probe.width if probe.is_terminal else 200, soft_wrap=False, markup=False)
+    return _screen.console()
+
+
+def paged(func: F) -> F:
+    """Page a command's answer when it is longer than the terminal (not with --json)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _screen.paged(not kwargs.get("no_pager") and not kwargs.get("as_json")):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _err(message: str) -> None:
@@ -153,7 +171,8 @@ def _print_json(payload: Any) -> None:
 
 @app.command()
 @user_errors
-def check(inventory: InventoryOpt = None) -> None:
+@paged
+def check(inventory: InventoryOpt = None, no_pager: NoPagerOpt = False) -> None:
     """Validate an inventory: print a summary, or every problem found (exit code 1)."""
     from residency.inventory import read_inventory
     from residency.summary import summarize
@@ -186,6 +205,7 @@ def check(inventory: InventoryOpt = None) -> None:
 
 @app.command()
 @user_errors
+@paged
 def where(
     subject: Annotated[
         str | None,
@@ -197,6 +217,7 @@ def where(
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Where does a subject's data live: stored, processed, accessed, trained, with evidence."""
     m = _map(inventory, stored, db)
@@ -237,10 +258,18 @@ def _overview(m: DataMap, as_json: bool) -> None:
         return
     console = _console()
     console.print(f"{m.name}: where each client's data lives", highlight=False)
-    table = Table("client", "origin", *query.KINDS, show_lines=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)  # 80 columns fit
+    if console.is_terminal:  # the id the footer says to type stays whole, on its own line
+        table.add_column("client", width=max((len(r["subject"]) for r in rows), default=6))
+    else:
+        table.add_column("client", no_wrap=True)
+    for name in ("origin", *query.KINDS):
+        table.add_column(name)
     for row in rows:
         table.add_row(
-            f"{row['label']} ({row['subject']})",
+            f"{row['subject']}\n{row['label']}"
+            if console.is_terminal
+            else f"{row['label']} ({row['subject']})",
             row["origin"],
             *(" ".join(row[k]) for k in query.KINDS),
         )
@@ -289,12 +318,14 @@ def _locations_table(
 
 @app.command()
 @user_errors
+@paged
 def country(
     code: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 (DE) or 3166-2 (CA-QC) code.")],
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What lives in a country: whose data, which categories, through which systems and staff."""
     m = _map(inventory, stored, db)
@@ -324,6 +355,7 @@ def country(
 
 @app.command()
 @user_errors
+@paged
 def transfers(
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
@@ -331,50 +363,176 @@ def transfers(
     subject: Annotated[
         str | None, typer.Option("--subject", help="Only this subject (client:<id>, staff:<id>).")
     ] = None,
+    route: Annotated[
+        str | None,
+        typer.Option("--route", help="One route (its id, or the start of it): every detail."),
+    ] = None,
+    each: Annotated[
+        bool, typer.Option("--each", help="Every transfer, one per subject and place.")
+    ] = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """Every cross-border transfer with its legal basis, instrument, TIA flag and sources."""
+    """The transfer register by route (default), one route, or every transfer (--each)."""
     m = _map(inventory, stored, db)
-    found = m.transfers(subject, as_of=as_of)
-    if as_json:
-        _print_json([t.as_dict() for t in found])
+    if as_json and route is None:  # every transfer, as it always was
+        _print_json([t.as_dict() for t in m.transfers(subject, as_of=as_of)])
         return
+    routes = m.routes(subject, as_of=as_of)
+    if route is not None:
+        _route_detail(routes.get(route), routes.labels, as_json, as_of)
+    elif each:
+        _each_transfer(m, subject, as_of)
+    else:
+        _route_summary(m, routes, subject, as_of)
+
+
+def _indented(text: str, console: Console) -> list[str]:
+    """Answer ``text`` as lines indented by 4, wrapped to a terminal (never in a pipe)."""
+    import textwrap
+
+    if not console.is_terminal:
+        return [f"    {text}\n"]
+    lines = textwrap.wrap(text, console.width - 4, break_on_hyphens=False) or [""]
+    return [f"    {line}\n" for line in lines]
+
+
+def _basis_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {b}" for b, n in counts.items())
+
+
+def _route_summary(m: DataMap, routes: Any, subject: str | None, as_of: str | None) -> None:
+    console = _console()
+    day = _datamap.parse_as_of(as_of).isoformat()
+    whose = subject or f"the data of {count(len(routes.subjects()), 'subject')}"
+    console.print(
+        f"{m.name}: {count(len(routes), 'transfer route')} carrying {whose}, as of {day} "
+        f"({_basis_counts(routes.by_basis())})",
+        highlight=False,
+    )
+    pipe = not console.is_terminal
+    wide = pipe or console.width >= 120
+    headers = ["route", "from > to", "kind", "basis"]
+    headers += ["TIA", "subjects", "recipient", "instrument"] if wide else ["subjects", "recipient"]
+    rows = []
+    for r in routes:
+        cells = [r.id, f"{' '.join(r.regimes)} > {r.destination}", r.kind]
+        if wide:
+            cells += [r.basis, "yes" if r.tia_required else "", f"{len(r.subjects):,}"]
+            cells += [r.recipient, r.instrument or ""]
+        else:  # 80 columns: the TIA flag joins the basis, the instrument is in --route
+            cells += [r.basis + ("+TIA" if r.tia_required else ""), f"{len(r.subjects):,}"]
+            cells += [r.recipient]
+        rows.append(cells)
+    right = frozenset({5 if wide else 4})  # the subjects column
+    # Plain aligned lines: the route id (the footer says to type it) is never wrapped.
+    lines = _screen.columns(headers, rows, None if pipe else console.width, right=right)
+    console.file.writelines(line + "\n" for line in lines)
+    _footer(
+        console,
+        "One route's subjects, systems, notes and sources: residency transfers --route ID. "
+        "Every transfer: --each.",
+        as_of=as_of,
+    )
+
+
+def _route_detail(route: Any, labels: dict[str, str], as_json: bool, as_of: str | None) -> None:
+    from residency.export import route_row
+
+    if as_json:
+        row = route_row(route)
+        row["notes"] = list(route.notes)
+        row["sources"] = [s.as_dict() for s in route.sources]
+        _print_json(row)
+        return
+    console = _console()
+    console.print(
+        f"{route.id}: {' '.join(route.regimes)} > {route.destination} "
+        f"({_places.place_name(route.destination)}), {route.kind} by {route.recipient}",
+        highlight=False,
+    )
+    lines = [
+        ("basis", route.basis + (f": {route.instrument}" if route.instrument else "")),
+        ("TIA", "required" if route.tia_required else "not required"),
+        ("confidence", route.confidence or "-"),
+        ("data", ", ".join(route.data)),
+        ("systems", ", ".join(route.systems)),
+    ]
+    for name, value in lines:
+        console.print(f"{name}: {value}", highlight=False)
+    console.print(f"subjects ({len(route.subjects):,}):", highlight=False)
+    for s in route.subjects:
+        label = labels.get(s, s)
+        shown = f"{label} ({s})" if label not in (s, s.partition(":")[2]) else s
+        console.print(f"  {shown}", highlight=False)
+    for note in route.notes:
+        console.print(f"note: {note}", highlight=False)
+    for ref in route.sources:
+        where = " ".join(x for x in (ref.citation, ref.locator, ref.url) if x)
+        console.print(f"source ({ref.regime}): {ref.title} {where}".rstrip(), highlight=False)
+    _footer(console, "", as_of=as_of)
+
+
+def _each_transfer(m: DataMap, subject: str | None, as_of: str | None) -> None:
+    found = m.transfers(subject, as_of=as_of)
     console = _console()
     counts: dict[str, int] = {}
     for t in found:
         counts[t.basis] = counts.get(t.basis, 0) + 1
-    summary = ", ".join(f"{counts[b]} {b}" for b in rules.BASES if b in counts)
+    ordered = {b: counts[b] for b in rules.BASES if b in counts}
     day = _datamap.parse_as_of(as_of).isoformat()
-    console.print(f"{m.name}: {len(found)} transfers as of {day} ({summary})", highlight=False)
-    table = Table(
-        "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA", "notes"
+    console.print(
+        f"{m.name}: {count(len(found), 'transfer')} as of {day} ({_basis_counts(ordered)})",
+        highlight=False,
     )
-    for t in found:
-        loc = t.location
-        table.add_row(
-            loc.subject,
-            f"{t.origin} > {loc.country}",
-            loc.kind,
-            loc.system,
-            loc.recipient,
-            t.basis,
-            t.instrument or "",
-            "yes" if t.tia_required else "",
-            " | ".join(t.notes),
+    if console.is_terminal and console.width >= 120 and len(found) <= TABLE_ROWS:
+        table = Table(
+            "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA"
         )
-    console.print(table)
-    _footer(console, "Sources per transfer: --json.", as_of=as_of)
+        table.columns[0].no_wrap = True  # the id --subject takes
+        table.add_column("notes")
+        for t in found:
+            loc = t.location
+            table.add_row(
+                loc.subject,
+                f"{t.origin} > {loc.country}",
+                loc.kind,
+                loc.system,
+                loc.recipient,
+                t.basis,
+                t.instrument or "",
+                "yes" if t.tia_required else "",
+                " | ".join(t.notes),
+            )
+        console.print(table)
+    else:  # a block per transfer reads at any width, and thousands print fast
+        out = sys.stdout
+        for t in found:
+            loc = t.location
+            tia = "; TIA required" if t.tia_required else ""
+            out.write(
+                f"\n{loc.subject}  {t.origin} > {loc.country}  {loc.kind}  "
+                f"{loc.system} / {loc.recipient}\n"
+            )
+            basis = t.basis + (f": {t.instrument}" if t.instrument else "") + tia
+            out.writelines(_indented(basis, console))
+            for note in t.notes:
+                out.writelines(_indented(f"note: {note}", console))
+        out.flush()
+    _footer(console, "One subject: --subject ID. Sources per transfer: --json.", as_of=as_of)
 
 
 @app.command()
 @user_errors
+@paged
 def findings(
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What a lawyer must act on, most severe first, with evidence and legal sources."""
     m = _map(inventory, stored, db)
@@ -392,32 +550,37 @@ def findings(
         highlight=False,
     )
     summary = Table("severity", "rule", "subjects", "countries", title="Summary")
+    summary.columns[1].no_wrap = True  # a rule id, as docs/findings.md names it
     for (severity, rule), group in _group_findings(found).items():
         countries = sorted({c for f in group for c in f.countries})
         summary.add_row(severity, rule, str(len(group)), " ".join(countries))
     console.print(summary)
-    if len(found) <= TABLE_ROWS:
+    if len(found) <= TABLE_ROWS and console.width >= 120:
         table = Table("severity", "rule", "subject", "countries", "what to act on", show_lines=True)
+        for column in table.columns[1:3]:
+            column.no_wrap = True
         for f in found:
             table.add_row(f.severity, f.rule, f.subject, " ".join(f.countries), f.explanation)
         console.print(table)
-    else:  # laying out a table of thousands of rows takes minutes: plain blocks instead
+    else:  # a block per finding reads at any width, and thousands print fast
         out = sys.stdout
         for f in found:
             out.write(f"\n{f.severity}  {f.rule}  {f.subject}  {' '.join(f.countries)}\n")
-            out.write(f"    {f.explanation}\n")
+            out.writelines(_indented(f.explanation, console))
         out.flush()
     _footer(console, "Evidence paths and sources: --json or residency export.", as_of=as_of)
 
 
 @app.command()
 @user_errors
+@paged
 def ai(
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Whose data went into which vendor's AI models, from which jurisdictions, how long."""
     m = _map(inventory, stored, db)
@@ -474,6 +637,7 @@ def ai(
 
 @app.command()
 @user_errors
+@paged
 def whatif(
     changes: Annotated[
         list[str] | None,
@@ -498,6 +662,7 @@ def whatif(
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What changes if you opt out, move, offboard, add a safeguard or stop access (never saved)."""
     texts = list(changes or [])
@@ -618,6 +783,7 @@ def schema() -> None:
 
 @app.command()
 @user_errors
+@paged
 def jurisdictions(
     as_json: JsonOpt = False,
     country: Annotated[
@@ -627,6 +793,7 @@ def jurisdictions(
         bool, typer.Option("--stale", help="List facts last checked over 12 months ago.")
     ] = False,
     as_of: AsOfOpt = None,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """List the legal data: regimes with their as-of dates, and which countries have no data."""
     data = _jurisdictions.legal_data()
@@ -829,6 +996,7 @@ def app_folder() -> Path:
 
 @app.command("vendors")
 @user_errors
+@paged
 def vendors_command(
     args: Annotated[
         list[str] | None,
@@ -843,6 +1011,7 @@ def vendors_command(
         list[Path] | None,
         typer.Option("--vendors", help="A folder of your own vendor files (same format)."),
     ] = None,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """List the vendor catalogue, show one vendor's facts with sources, or diff a list."""
     from residency.catalogue import vendors as load_vendors

@@ -26,6 +26,7 @@ from residency.findings import Assessment, Finding, assess_all
 from residency.graph import build_graph
 from residency.inventory import read_inventory
 from residency.model import Inventory
+from residency.routes import Route
 from residency.whatif import WhatIfResult
 
 if TYPE_CHECKING:
@@ -188,14 +189,19 @@ class DataMap:
         self.write_export(buffer, as_of=as_of, fmt=fmt)
         return buffer.getvalue()
 
-    def routes(self, *, as_of: date | str | None = None) -> RouteList:
+    def routes(self, subject: str | None = None, *, as_of: date | str | None = None) -> RouteList:
         """Answer the transfer register by route: who receives whose data, where, on what basis.
+
+        With ``subject``, only the routes that subject's data takes.
 
         >>> r = load().routes(as_of="2026-11-26").to_frame()
         >>> list(r.columns[:3])
         ['id', 'regimes', 'destination']
+        >>> {s for r in load().routes("client:fennwerk") for s in r.subjects}
+        {'client:fennwerk'}
         """
-        return RouteList(self.assessment(as_of=as_of).routes, labels=self._labels())
+        routes = self.assessment(as_of=as_of, subject=subject).routes
+        return RouteList(routes, labels=self._labels())
 
     def _labels(self) -> dict[str, str]:
         return {s: self.graph.nodes[s]["label"] for s in query.subjects(self.graph)}
@@ -250,9 +256,42 @@ class TransferList(_FrameList):
 class RouteList(_FrameList):
     """The transfer register by route; ``.to_frame()`` and ``.to_csv()`` give it as a table."""
 
+    data: list[Route]
+
     def __init__(self, routes: list[Any] | None = None, *, labels: dict[str, str] | None = None):
         super().__init__(routes or [])
         self.labels = labels or {}
+
+    def by_basis(self) -> dict[str, int]:
+        """Answer how many routes rest on each basis, in the order of ``rules.BASES``."""
+        from residency.rules import BASES
+
+        counts = {b: sum(r.basis == b for r in self.data) for b in BASES}
+        return {b: n for b, n in counts.items() if n}
+
+    def subjects(self) -> list[str]:
+        """Answer the subjects whose data takes any of the routes."""
+        return sorted({s for r in self.data for s in r.subjects})
+
+    def get(self, route_id: str) -> Route:
+        """Answer the route with this id (or the one route whose id starts with it).
+
+        >>> routes = load().routes(as_of="2026-11-26")
+        >>> routes.get(routes[0].id[:8]) is routes[0]
+        True
+        """
+        wanted = route_id.strip().lower()
+        found = [r for r in self.data if r.id == wanted] or [
+            r for r in self.data if r.id.startswith(wanted) and wanted.startswith("r-")
+        ]
+        if len(found) == 1:
+            return found[0]
+        what = "names no route" if not found else f"starts {len(found)} route ids"
+        msg = (
+            f"route {route_id!r} {what}: expected an id from the first column of "
+            "residency transfers (e.g. r-0123abcd4567)"
+        )
+        raise ResidencyError(msg)
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per route (subjects joined)."""

@@ -144,10 +144,22 @@ def test_version_and_entry_point():
     assert out.stdout.startswith("residency ")
 
 
-def test_transfers_table_and_json():
+def test_transfers_summary_by_route_each_and_json(small):
+    routes = small.routes(as_of="2026-11-26")
     result = run("transfers", "-i", SMALL, "--as-of", "2026-11-26")
     assert result.exit_code == 0, result.output
-    assert "transfers as of 2026-11-26" in result.output
+    head = f"Tiny Agency: {len(routes)} transfer routes carrying the data of "
+    assert head + f"{len(routes.subjects())} subjects, as of 2026-11-26" in result.output
+    lines = result.output.splitlines()
+    for r in routes:  # one line per route, starting with the id the footer says to type
+        row = next(line for line in lines if line.startswith(r.id + " "))
+        assert f"{' '.join(r.regimes)} > {r.destination}" in row and r.recipient in row
+    assert "residency transfers --route ID" in result.output
+    each = run("transfers", "-i", SMALL, "--as-of", "2026-11-26", "--each").output
+    found = small.transfers(as_of="2026-11-26")
+    assert f"Tiny Agency: {len(found)} transfers as of 2026-11-26" in each
+    acme = sum(t.location.subject == "client:acme" for t in found)
+    assert each.count("\nclient:acme  DE > ") == acme > 0
     payload = json.loads(
         run(
             "transfers", "-i", SMALL, "--subject", "client:acme", "--json", "--as-of", "2026-11-26"
@@ -316,3 +328,111 @@ def test_a_vendor_name_with_a_comma_in_a_flow_map_says_quote_it(tmp_path):
     result = run("check", "-i", str(bad))
     assert result.exit_code == 1
     assert "quote the name" in result.output
+
+
+def test_transfers_of_one_route(small):
+    acme = small.routes("client:acme", as_of="2026-11-26")
+    assert acme.subjects() == ["client:acme"]
+    route = next(r for r in small.routes(as_of="2026-11-26") if "client:acme" in r.subjects)
+    result = run("transfers", "-i", SMALL, "--as-of", "2026-11-26", "--route", route.id[:8])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{route.id}: {' '.join(route.regimes)} > {route.destination}")
+    assert f"subjects ({len(route.subjects)}):" in result.output
+    assert "  Acme GmbH (client:acme)\n" in result.output
+    payload = json.loads(
+        run("transfers", "-i", SMALL, "--as-of", "2026-11-26", "--route", route.id, "--json").output
+    )
+    assert payload["id"] == route.id and payload["subjects"]["ids"] == list(route.subjects)
+    unknown = run("transfers", "-i", SMALL, "--route", "r-nothing")
+    assert unknown.exit_code == 1
+    assert "route 'r-nothing' names no route" in unknown.output
+
+
+# -- in a terminal: the pager, 80 columns -----------------------------------------------
+
+
+def _in_terminal(args: list[str], env: dict[str, str], cols: int = 80, rows: int = 24) -> str:
+    """Run the command with a real pseudo-terminal of cols x rows as its stdout."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    full_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    full_env.update({"TERM": "xterm", "RESIDENCY_NO_PAGER": "", **env})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "residency", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=full_env,
+        close_fds=True,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0, b"".join(chunks).decode()
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def _visible(text: str) -> list[str]:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()
+
+
+@pytest.mark.slow
+def test_a_long_answer_in_a_terminal_goes_through_the_pager(tmp_path, small):
+    paged = tmp_path / "paged.txt"
+    pager = {"PAGER": f"cat > {paged}"}
+    args = ["transfers", "-i", SMALL, "--as-of", "2026-11-26"]
+    screen = _in_terminal(args, pager, rows=10)
+    assert "transfer routes carrying" not in screen  # it went to the pager
+    text = paged.read_text(encoding="utf-8")
+    lines = _visible(text)
+    assert max(len(line) for line in lines) <= 80, lines
+    for r in small.routes(as_of="2026-11-26"):  # whole, at the start of a line
+        assert any(line.startswith(r.id + " ") for line in lines), r.id
+    paged.unlink()
+    assert "transfer routes carrying" in _in_terminal([*args, "--no-pager"], pager, rows=10)
+    assert not paged.exists()
+    assert "transfer routes carrying" in _in_terminal(args, {**pager, "RESIDENCY_NO_PAGER": "1"})
+    assert not paged.exists()
+    short = _in_terminal(["check", "-i", SMALL], pager, rows=60)  # fits the screen
+    assert "inventory is valid" in short and not paged.exists()
+
+
+@pytest.mark.slow
+def test_the_where_overview_at_80_columns_keeps_each_client_id_whole(small):
+    lines = _visible(_in_terminal(["where", "-i", SMALL], {"RESIDENCY_NO_PAGER": "1"}))
+    assert max(len(line) for line in lines) <= 80
+    for subject in small.subjects("client"):
+        assert any(line.split()[:1] == [subject] for line in lines if line.strip()), subject
+
+
+def test_messages_to_a_pipe_are_never_wrapped(tmp_path):
+    folder = tmp_path / "org"
+    folder.mkdir()
+    long_name = "Ein sehr langer Firmenname " * 10
+    text = (DATA / "passing_small.yaml").read_text().replace("Tiny Agency", long_name.strip())
+    (folder / "inventory.yaml").write_text(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "residency", "transfers", "-i", str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(long_name.strip() + ": ") and first.endswith(")")
+    assert result.stdout.splitlines()[-1].endswith("Not legal advice.")
