@@ -35,15 +35,26 @@ if TYPE_CHECKING:
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
 
 
-@dataclass
+@dataclass(repr=False)
 class DataMap:
-    """An organisation's inventory, its graph, and the questions you can ask of them."""
+    """An organisation's inventory, its graph, and the questions you can ask of them.
+
+    >>> load()
+    <DataMap 'Quillmoor Creative Ltd': 61 staff members, 34 clients, 7 systems>
+    """
 
     inventory: Inventory
     graph: nx.DiGraph = field(repr=False)
     _assessments: dict[tuple[date, str | None], Assessment] = field(
         default_factory=dict, repr=False
     )
+
+    def __repr__(self) -> str:
+        inv = self.inventory
+        return (
+            f"<DataMap {self.name!r}: {count(len(inv.staff), 'staff member')}, "
+            f"{count(len(inv.clients), 'client')}, {count(len(inv.systems), 'system')}>"
+        )
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> DataMap:
