@@ -892,7 +892,10 @@ def import_(
     store = _store.Store(db)
     result = store.import_inventory(inv, source=str(path))
     verb = "stored" if result.changed else "already stored, unchanged"
-    counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
+    nouns = {"staff": ("staff member", "staff members"), "clients": ("client", "clients")}
+    counts = ", ".join(
+        count(v, *nouns.get(k, (k.removesuffix("s"), k))) for k, v in result.counts.items()
+    )
     _console().print(
         f"{result.name}: {verb} in {store.url} ({counts})", highlight=False, markup=False
     )

@@ -436,3 +436,20 @@ def test_messages_to_a_pipe_are_never_wrapped(tmp_path):
     first = result.stdout.splitlines()[0]
     assert first.startswith(long_name.strip() + ": ") and first.endswith(")")
     assert result.stdout.splitlines()[-1].endswith("Not legal advice.")
+
+
+def test_one_of_each_is_singular(tmp_path):
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "organisation: {name: One Ltd, country: GB}\n"
+        "systems:\n"
+        "  - {id: s, name: S, vendor: V, vendor_country: GB, hosting: [{country: GB}],"
+        " data: [messages]}\n"
+        "clients: [{id: c, name: C, country: GB, data: [messages], systems: [s]}]\n"
+        "staff: [{id: p, country: GB, clients: [c]}]\n"
+    )
+    assert "1 country or subdivision covered: GB" in run("check", "-i", str(one)).output
+    stored = run("import", str(one), "--db", str(tmp_path / "r.db")).output
+    assert "(1 staff member, 1 client, 1 system)" in stored
+    where = run("where", "client:c", "-i", str(one)).output
+    assert "data reaches 1 country: GB" in where
