@@ -300,6 +300,17 @@ def _locations_table(
         "data",
         "evidence",
     ]
+    if console.is_terminal and console.width < 120:  # a block per location reads at 80 columns
+        out = sys.stdout
+        for loc in sorted(locations, key=query._sort_key):
+            who = f"{loc.subject}  " if show_subject else ""
+            out.write(f"\n{who}{loc.country} {loc.country_name}  {loc.kind}  {loc.system}\n")
+            recipient = loc.recipient + (f" ({loc.detail})" if loc.detail else "")
+            out.writelines(_indented(f"recipient: {recipient}", console))
+            out.writelines(_indented(f"data: {', '.join(loc.data)}", console))
+            out.writelines(_indented(f"evidence: {' > '.join(loc.path)}", console))
+        out.flush()
+        return
     table = Table(*columns, show_lines=False)
     for loc in sorted(locations, key=query._sort_key):
         cells = [loc.subject] if show_subject else []
@@ -837,6 +848,7 @@ def jurisdictions(
         return
     console = _console()
     table = Table("regime", "name", "applies to", "as of", "confidence", "unconfirmed")
+    table.columns[0].no_wrap = True  # a regime id, as findings and transfers name it
     shown = {r for row in coverage for r in row["regimes"]}  # type: ignore[attr-defined]
     for r in regimes:
         if country is None or r["id"] in shown:
@@ -1067,6 +1079,7 @@ def _vendor_list(cat: Any, as_json: bool) -> None:
         return
     console = _console()
     table = Table("key", "name", "entity", "DPF", "AI training default", "as of", "oldest fact")
+    table.columns[0].no_wrap = True  # what residency vendors KEY takes
     for r in rows:
         age = (today - date.fromisoformat(r["oldest_fact"])).days / 365.25
         table.add_row(

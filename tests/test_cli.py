@@ -419,6 +419,11 @@ def test_the_where_overview_at_80_columns_keeps_each_client_id_whole(small):
     assert max(len(line) for line in lines) <= 80
     for subject in small.subjects("client"):
         assert any(line.split()[:1] == [subject] for line in lines if line.strip()), subject
+    lines = _visible(
+        _in_terminal(["where", "client:acme", "-i", SMALL], {"RESIDENCY_NO_PAGER": "1"})
+    )
+    assert max(len(line) for line in lines) <= 80
+    assert "    evidence: client:acme > system:slack > training:slack > country:US" in lines
 
 
 def test_messages_to_a_pipe_are_never_wrapped(tmp_path):
