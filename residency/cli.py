@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -655,7 +656,8 @@ def whatif(
         typer.Argument(
             help="Changes: opt-out:SYSTEM[@DATE], move:SYSTEM=PROVIDER/REGION or =CC, "
             "remove-subprocessor:SYSTEM=NAME, replace-subprocessor:SYSTEM=OLD>NEW@CC[;CC], "
-            "add-safeguard:SYSTEM=NAME, stop-access:CC=CLIENT (or =*), offboard:SYSTEM."
+            "add-safeguard:SYSTEM=NAME, add-entity-safeguard:ENTITY=NAME, "
+            "stop-access:CC=CLIENT (or =*), offboard:SYSTEM."
         ),
     ] = None,
     opt_out: Annotated[
@@ -693,18 +695,10 @@ def whatif(
         f"{m.name}, as of {result.as_of}: what if we " + "; ".join(result.changes),
         highlight=False,
     )
-    counts = {
-        area: {c: sum(d.change == c for d in diffs) for c in ("disappears", "appears", "changes")}
-        for area, diffs in (
-            ("findings", result.findings),
-            ("AI training", result.ai_training),
-            ("transfers", result.transfers),
-            ("locations", result.locations),
-        )
-    }
-    summary = Table("", "disappear", "appear", "change", title="Difference")
-    for area, c in counts.items():
-        summary.add_row(area, str(c["disappears"]), str(c["appears"]), str(c["changes"]))
+    summary = Table("", "fixed / gone", "new", "changed", title="Difference")
+    for area, c in result.counts().items():
+        gone = c.get("fixed", c.get("gone", 0))
+        summary.add_row(area.replace("_", " "), str(gone), str(c["new"]), str(c["changed"]))
     console.print(summary)
     table = Table("area", "change", "subject", "rule / basis", "before", "after", show_lines=True)
     for d in [*result.findings, *result.ai_training]:
@@ -718,6 +712,63 @@ def whatif(
         "Nothing was saved.",
         as_of=as_of,
     )
+
+
+@app.command()
+@user_errors
+@paged
+def plan(
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Show this many actions (and apply them together).")
+    ] = 10,
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
+) -> None:
+    """What to do first: the changes that resolve the most findings, best first (never saved)."""
+    m = _map(inventory, stored, db)
+    result = m.plan(as_of=as_of, top=top)
+    if as_json:
+        payload = result.as_dict()
+        payload["actions"] = payload["actions"][:top]
+        _print_json(payload)
+        return
+    out = sys.stdout
+    before = ", ".join(f"{n} {s}" for s, n in result.before.items())
+    out.write(f"{m.name}: what to do first, as of {result.as_of} (findings today: {before})\n")
+    for rank, action in enumerate(result.actions[:top], 1):
+        fixed = ", ".join(f"{n} {s}" for s, n in action.resolves.items() if n) or "none"
+        new = ", ".join(f"{n} {s}" for s, n in action.introduces.items() if n)
+        out.write(f"\n{rank}. {action.title}\n")
+        findings_word = "finding" if sum(action.resolves.values()) == 1 else "findings"
+        subjects = count(len(action.subjects), "subject")
+        out.write(f"   resolves {fixed} {findings_word} for {subjects}")
+        out.write(f"; introduces {new}" if new else "")
+        improve = "improves" if action.transfers_improved == 1 else "improve"
+        out.write(f"; {count(action.transfers_improved, 'transfer')} {improve}\n")
+        if action.how:
+            out.write(f"   how: {action.how}\n")
+        for line in action.evidence:
+            out.write(f"   - {line}\n")
+        quoted = " ".join(shlex.quote(c) for c in action.changes)
+        out.write(f"   try it: residency whatif {quoted}\n")
+    together = ", ".join(f"{n} {s}" for s, n in result.combined_resolves.items())
+    left = ", ".join(f"{n} {s}" for s, n in result.remaining.items())
+    new = ", ".join(f"{n} {s}" for s, n in result.combined_introduces.items() if n)
+    shown = min(top, len(result.actions))
+    first = (
+        "The first action resolves" if shown == 1 else f"The first {shown} actions together resolve"
+    )
+    out.write(
+        f"\n{first} {together}"
+        + (f" and introduce{'s' if shown == 1 else ''} {new}" if new else "")
+        + f"; {left} remain.\n"
+    )
+    out.flush()
+    _footer(_console(), "Finding ids and every action: --json.", as_of=as_of)
 
 
 def _group_findings(found: list[Any]) -> dict[tuple[str, str], list[Any]]:
@@ -831,6 +882,8 @@ def jurisdictions(
             "applies_to": r.applies_to,
             "as_of": r.as_of.isoformat(),
             "retrieved": r.retrieved.isoformat(),
+            "from": r.start.isoformat() if r.start else None,
+            "until": r.until.isoformat() if r.until else None,
             "confidence": r.confidence,
             "unconfirmed": r.unconfirmed,
         }
@@ -847,29 +900,39 @@ def jurisdictions(
         )
         return
     console = _console()
-    table = Table("regime", "name", "applies to", "as of", "confidence", "unconfirmed")
+    table = Table("regime", "name", "applies to", "in force", "as of", "confidence", "unconfirmed")
     table.columns[0].no_wrap = True  # a regime id, as findings and transfers name it
     shown = {r for row in coverage for r in row["regimes"]}  # type: ignore[attr-defined]
-    for r in regimes:
-        if country is None or r["id"] in shown:
-            table.add_row(
-                r["id"],
-                r["name"],
-                " ".join(r["applies_to"]),
-                r["as_of"],
-                r["confidence"],
-                str(len(r["unconfirmed"])),
-            )
+    listed = [r for r in regimes if country is None or r["id"] in shown]
+    for r in listed:
+        table.add_row(
+            r["id"],
+            r["name"],
+            " ".join(r["applies_to"]),
+            _span(r["from"], r["until"]),
+            r["as_of"],
+            r["confidence"],
+            str(len(r["unconfirmed"])),
+        )
     console.print(table)
     missing = [row["code"] for row in coverage if not row["regimes"]]
     covered = len(coverage) - len(missing)
     console.print(
-        f"{covered} of {count(len(coverage), 'country', 'countries')} covered; "
-        "no data (transfers from "
-        f"them get needs_review): {' '.join(missing) or 'none'}",
+        f"{count(len(listed), 'regime')}; {covered} of "
+        f"{count(len(coverage), 'country', 'countries')} covered; no data "
+        f"(transfers from them get needs_review): {' '.join(missing) or 'none'}",
         highlight=False,
     )
     _footer(console)
+
+
+def _span(start: object, until: object) -> str:
+    """Say when a regime applies: 'always', 'from D', 'until D' or 'D to D'."""
+    if start and until:
+        return f"{start} to {until}"
+    if start:
+        return f"from {start}"
+    return f"until {until}" if until else "always"
 
 
 def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:

@@ -32,6 +32,8 @@ from residency.whatif import WhatIfResult
 if TYPE_CHECKING:
     import pandas as pd
 
+    from residency.plan import Plan
+
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
 
 
@@ -158,6 +160,20 @@ class DataMap:
             [c.describe() for c in parsed],
             day,
         )
+
+    def plan(self, *, as_of: date | str | None = None, top: int | None = None) -> Plan:
+        """Answer what to change first: actions ranked by the findings they resolve.
+
+        Each action is a what-if change (``"opt-out:slack"``) judged alone on ``as_of``;
+        the first ``top`` (default 10) are also applied together.
+
+        >>> p = load().plan(as_of="2026-12-02")
+        >>> p.actions[0].resolves["high"] >= p.actions[-1].resolves["high"]
+        True
+        """
+        from residency.plan import TOP, build_plan
+
+        return build_plan(self, as_of=parse_as_of(as_of), top=TOP if top is None else top)
 
     def export(self, *, as_of: date | str | None = None) -> ExportDocument:
         """Return the JSON export for legal review (schema ``residency-export/2``) as a dict.

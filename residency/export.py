@@ -252,6 +252,7 @@ def _subjects(assessment: Assessment) -> Table:
         row: dict[str, Any] = {"kind": node["kind"], "label": node["label"], "origin": sm.origin}
         if node["kind"] == "client":
             row["residency"] = list(node.get("residency") or [])
+            row["data_subjects"] = node.get("data_subjects")
         else:
             row["type"] = node["type"]
             employers = [v for v, e in G.succ[name].items() if e["kind"] == "employed_by"]

@@ -727,7 +727,7 @@ def _explain(err: dict[str, Any]) -> str:
         return f"expected one of {expected}, got {clip(value)}"
     if kind == "string_pattern_mismatch":
         return f"invalid id {clip(value)}: expected letters, digits, '-', '_' or '.'"
-    if kind == "false_or_date":
+    if kind in ("false_or_date", "count"):
         return err["msg"]
     if kind in ("list_type", "dict_type", "model_type") and isinstance(value, dict | list):
         return f"{err['msg']} (got {_type_name(value)})"

@@ -195,8 +195,19 @@ def test_jurisdictions_lists_coverage():
     result = run("jurisdictions")
     assert result.exit_code == 0
     assert "EU-GDPR" in result.output and "countries covered" in result.output
+    count = len(json.loads(run("jurisdictions", "--json").output)["regimes"])
+    assert count >= 60
+    assert f"{count} regimes;" in result.output
     one = json.loads(run("jurisdictions", "--country", "ca-qc", "--json").output)
     assert one["coverage"][0]["regimes"] == ["CA-PIPEDA", "CA-QC"]
+    # Successive laws of one country are listed with the days each applies.
+    ch = json.loads(run("jurisdictions", "--country", "CH", "--json").output)
+    assert ch["coverage"][0]["regimes"] == ["CH-FADP", "CH-FADP-1992"]
+    spans = {r["id"]: (r["from"], r["until"]) for r in ch["regimes"]}
+    assert spans["CH-FADP-1992"] == (None, "2023-09-01")
+    assert spans["CH-FADP"] == ("2023-09-01", None)
+    table = run("jurisdictions", "--country", "CH").output
+    assert "2 regimes;" in table and "until 2023-09-01" in table
     assert run("jurisdictions", "--country", "XX").exit_code == 1
 
 
