@@ -20,11 +20,13 @@ import networkx as nx
 
 from residency import query
 from residency._errors import ResidencyError
+from residency._words import count
 from residency.export import ExportDocument
 from residency.findings import Assessment, Finding, assess_all
 from residency.graph import build_graph
 from residency.inventory import read_inventory
 from residency.model import Inventory
+from residency.routes import Route
 from residency.whatif import WhatIfResult
 
 if TYPE_CHECKING:
@@ -35,9 +37,13 @@ if TYPE_CHECKING:
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
 
 
-@dataclass
+@dataclass(repr=False)
 class DataMap:
-    """An organisation's inventory, its graph, and the questions you can ask of them."""
+    """An organisation's inventory, its graph, and the questions you can ask of them.
+
+    >>> load()
+    <DataMap 'Quillmoor Creative Ltd': 61 staff members, 34 clients, 7 systems>
+    """
 
     inventory: Inventory
     graph: nx.DiGraph = field(repr=False)
@@ -45,6 +51,13 @@ class DataMap:
         default_factory=dict, repr=False
     )
     _plans: dict[tuple[date, int], Plan] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        inv = self.inventory
+        return (
+            f"<DataMap {self.name!r}: {count(len(inv.staff), 'staff member')}, "
+            f"{count(len(inv.clients), 'client')}, {count(len(inv.systems), 'system')}>"
+        )
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> DataMap:
@@ -228,14 +241,19 @@ class DataMap:
         self.write_export(buffer, as_of=as_of, fmt=fmt)
         return buffer.getvalue()
 
-    def routes(self, *, as_of: date | str | None = None) -> RouteList:
+    def routes(self, subject: str | None = None, *, as_of: date | str | None = None) -> RouteList:
         """Answer the transfer register by route: who receives whose data, where, on what basis.
+
+        With ``subject``, only the routes that subject's data takes.
 
         >>> r = load().routes(as_of="2026-11-26").to_frame()
         >>> list(r.columns[:3])
         ['id', 'regimes', 'destination']
+        >>> {s for r in load().routes("client:fennwerk") for s in r.subjects}
+        {'client:fennwerk'}
         """
-        return RouteList(self.assessment(as_of=as_of).routes, labels=self._labels())
+        routes = self.assessment(as_of=as_of, subject=subject).routes
+        return RouteList(routes, labels=self._labels())
 
     def _labels(self) -> dict[str, str]:
         return {s: self.graph.nodes[s]["label"] for s in query.subjects(self.graph)}
@@ -253,9 +271,11 @@ class DataMap:
     def _repr_html_(self) -> str:
         s = self.summary()
         return (
-            f"<p><b>{s['organisation']}</b>: {s['staff']} staff in {s['staff_countries']} "
-            f"countries, {s['clients']} clients in {s['client_countries']} countries, "
-            f"{s['systems']} systems, {s['subprocessors']} sub-processors.</p>"
+            f"<p><b>{s['organisation']}</b>: {count(s['staff'], 'staff member')} in "
+            f"{count(s['staff_countries'], 'country', 'countries')}, "
+            f"{count(s['clients'], 'client')} in "
+            f"{count(s['client_countries'], 'country', 'countries')}, "
+            f"{count(s['systems'], 'system')}, {count(s['subprocessors'], 'sub-processor')}.</p>"
         )
 
 
@@ -288,9 +308,42 @@ class TransferList(_FrameList):
 class RouteList(_FrameList):
     """The transfer register by route; ``.to_frame()`` and ``.to_csv()`` give it as a table."""
 
+    data: list[Route]
+
     def __init__(self, routes: list[Any] | None = None, *, labels: dict[str, str] | None = None):
         super().__init__(routes or [])
         self.labels = labels or {}
+
+    def by_basis(self) -> dict[str, int]:
+        """Answer how many routes rest on each basis, in the order of ``rules.BASES``."""
+        from residency.rules import BASES
+
+        counts = {b: sum(r.basis == b for r in self.data) for b in BASES}
+        return {b: n for b, n in counts.items() if n}
+
+    def subjects(self) -> list[str]:
+        """Answer the subjects whose data takes any of the routes."""
+        return sorted({s for r in self.data for s in r.subjects})
+
+    def get(self, route_id: str) -> Route:
+        """Answer the route with this id (or the one route whose id starts with it).
+
+        >>> routes = load().routes(as_of="2026-11-26")
+        >>> routes.get(routes[0].id[:8]) is routes[0]
+        True
+        """
+        wanted = route_id.strip().lower()
+        found = [r for r in self.data if r.id == wanted] or [
+            r for r in self.data if r.id.startswith(wanted) and wanted.startswith("r-")
+        ]
+        if len(found) == 1:
+            return found[0]
+        what = "names no route" if not found else f"starts {len(found)} route ids"
+        msg = (
+            f"route {route_id!r} {what}: expected an id from the first column of "
+            "residency transfers (e.g. r-0123abcd4567)"
+        )
+        raise ResidencyError(msg)
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per route (subjects joined)."""
