@@ -234,10 +234,15 @@ def test_the_example_and_starter_policies_work_as_written(org):
 def test_every_policy_in_the_docs_is_valid():
     text = (ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
-    policies = [b for b in blocks if re.match(r"(#.*\n)*(name:|rules:)", b)]
-    assert len(policies) >= 2
+    policies = [b for b in blocks if re.search(r"^rules:", b, re.MULTILINE)]
+    assert len(policies) >= 3
     for block in policies:
-        parse_policy_text(block)
+        if not block.startswith("# bad.yaml"):
+            parse_policy_text(block)
+            continue
+        with pytest.raises(PolicyError) as caught:
+            parse_policy_text(block, name="bad.yaml")
+        assert f"error: {caught.value}" in text  # the docs show the real message
     assert starter_path().read_text(encoding="utf-8") in text  # the docs show the starter
 
 
