@@ -179,7 +179,7 @@ class DataMap:
 
         parsed = policy if isinstance(policy, Policy) else read_policy(policy)
         report = evaluate(parsed, self.assessment(as_of=as_of), self.inventory)
-        report.inventory = self.name
+        report.organisation = self.name
         return report
 
     def plan(self, *, as_of: date | str | None = None, top: int | None = None) -> Plan:

@@ -606,7 +606,7 @@ class PolicyReport:
     policy: Policy
     as_of: date
     violations: list[Violation]
-    inventory: str = ""
+    organisation: str = ""  # the organisation's name
 
     @property
     def passed(self) -> bool:

@@ -54,8 +54,8 @@ def report_text(report: PolicyReport) -> str:
         f"{report.policy.file}: {len(report.policy.rules)} rules, {failed} violated, "
         f"{len(report.violations)} violations as of {report.as_of}"
     )
-    if report.inventory:
-        head += f" ({report.inventory})"
+    if report.organisation:
+        head += f" ({report.organisation})"
     lines = [head]
     for index, rule in enumerate(report.policy.rules):
         found = by_rule[rule.id]
@@ -77,7 +77,7 @@ def report_json(report: PolicyReport) -> dict[str, Any]:
         "schema": JSON_SCHEMA_ID,
         "policy": report.policy.file,
         "name": report.policy.name,
-        "inventory": report.inventory or None,
+        "organisation": report.organisation or None,
         "as_of": report.as_of.isoformat(),
         "passed": report.passed,
         "rules": [
