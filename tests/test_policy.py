@@ -114,9 +114,17 @@ ACME_OUTSIDE_EEA = {
         ),
         (
             "subjects: {clients: {origin: [US]}}\nkinds: [accessed]\nallow: [US]",
-            {
-                ("client:globex", "accessed", "IN"),
-            },
+            {("client:globex", "accessed", "IN"), ("client:globex", "accessed", "CA-QC")},
+        ),
+        # A country allows its subdivisions; a subdivision only itself.
+        (
+            "subjects: {clients: {ids: [globex]}}\nkinds: [accessed]\nallow: [CA]",
+            {("client:globex", "accessed", "IN")},
+        ),
+        ("subjects: {clients: {ids: [globex]}}\nkinds: [accessed]\ndeny: [CA-ON]", set()),
+        (
+            "subjects: {clients: {ids: [globex]}}\nkinds: [accessed]\ndeny: [CA]",
+            {("client:globex", "accessed", "CA-QC")},
         ),
         ("subjects: {staff: {}}\ndeny: [CN, US, IN, DE]", set()),  # staff hold no data here
     ],
@@ -517,3 +525,35 @@ def test_location_violations_are_exactly_the_places_outside_allow(org, allow, ki
     assert found(report) == expected
     if everything:
         assert report.passed  # a policy allowing every country never reports a location
+
+
+def test_an_access_points_at_the_staff_csv_row(demo):
+    report = check(demo, rule("subjects: {clients: {}}\nkinds: [accessed]\nallow: [AQ]"))
+    assert report.violations
+    rows = {}
+    for v in report.violations:
+        assert v.kind == "accessed"
+        assert v.file is not None and v.file.endswith("staff.csv")
+        assert v.recipient.startswith("staff:")
+        rows[v.recipient] = v.line
+    lines = (Path(report.violations[0].file)).read_text(encoding="utf-8").splitlines()
+    for staff, row in rows.items():  # row 1 is the header, as a spreadsheet counts
+        assert lines[row - 1].split(",", 1)[0] == staff.removeprefix("staff:")
+    uri = report_sarif(report)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert uri["artifactLocation"]["uri"].endswith("/staff.csv")
+    assert uri["region"]["startLine"] == report.violations[0].line
+
+
+def test_a_device_is_not_read_as_a_policy():
+    with pytest.raises(PolicyError, match="is a character device"):
+        read_policy("/dev/zero")
+
+
+def test_the_docs_show_the_real_output(monkeypatch):
+    monkeypatch.chdir(FOLDER)
+    args = ["check", "--inventory", "inventory.yaml", "--policy", "policy.yaml", "--as-of", DAY]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    shown = "\n".join(result.output.splitlines()[:7])
+    docs = (ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
+    assert f"$ residency {' '.join(args)}\n{shown}\n" in docs
