@@ -722,11 +722,15 @@ class _Checker:
                 if not scope.hit(hit, kinds=True):
                     continue
                 country = hit.country
+                reasons = []
                 if allowed is not None and not places.within(country, allowed):
-                    why = f"outside the places allowed ({', '.join(rule.allow or []) or 'none'})"
-                    yield self._pair(rule, line, "location", subject, unit, hit, why)
+                    reasons.append(
+                        f"outside the places allowed ({', '.join(rule.allow or []) or 'none'})"
+                    )
                 if denied is not None and places.within(country, denied):
-                    why = f"in a place denied ({', '.join(rule.denied)})"
+                    reasons.append(f"in a place denied ({', '.join(rule.denied)})")
+                if reasons:  # one violation per place, however many reasons
+                    why = " and ".join(reasons)
                     yield self._pair(rule, line, "location", subject, unit, hit, why)
                 v = hit.verdict
                 if v is not None and v.basis in forbidden:

@@ -221,6 +221,17 @@ def test_a_rule_can_combine_checks_and_each_violation_points_back(org):
     assert len({v.id for v in report.violations}) == len(report.violations)
 
 
+def test_a_place_both_outside_allow_and_denied_is_one_violation(org):
+    report = check(org, rule("allow: [EEA]\ndeny: [CN]"))
+    china = [v for v in report.violations if v.country == "CN"]
+    assert len(china) == 2  # acme's and globex's, once each
+    assert all(
+        "outside the places allowed (EEA) and in a place denied (CN)" in v.explanation
+        for v in china
+    )
+    assert len({v.id for v in report.violations}) == len(report.violations)
+
+
 def test_the_example_and_starter_policies_work_as_written(org):
     report = org.check_policy(EXAMPLE, as_of=DAY)
     by_rule = report.by_rule()
