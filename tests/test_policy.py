@@ -568,3 +568,34 @@ def test_the_docs_show_the_real_output(monkeypatch):
     shown = "\n".join(result.output.splitlines()[:7])
     docs = (ROOT / "docs" / "policy.md").read_text(encoding="utf-8")
     assert f"$ residency {' '.join(args)}\n{shown}\n" in docs
+
+
+YAML_BITS = st.sampled_from(
+    [":", "-", " ", "\n", "[", "]", "{", "}", ",", "'", '"', "&a", "*a", "!!str", "#", "yes", "1e9"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=400), st.integers(0, 3), YAML_BITS),
+        max_size=6,
+    )
+)
+def test_a_mangled_policy_is_accepted_or_refused_with_lines(edits):
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for at, cut, bit in edits:
+        at = min(at, len(text))
+        text = text[:at] + bit + text[at + cut :]
+    problems = []
+    try:
+        policy = parse_policy_text(text)
+    except PolicyError as exc:  # the only error an untrusted policy may cause
+        problems = exc.problems
+    else:
+        assert policy.rules
+        return
+    assert problems
+    for p in problems:
+        assert p.line is None or 1 <= p.line <= text.count("\n") + 2
+        assert p.field and p.message
