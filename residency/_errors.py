@@ -47,6 +47,16 @@ class InventoryError(ResidencyError, ValueError):
         super().__init__("\n".join([head, *summary_lines(self.problems, limit)]))
 
 
+class PolicyError(ResidencyError, ValueError):
+    """A policy file failed validation; ``problems`` lists every problem found (file, line)."""
+
+    def __init__(self, problems: list[InventoryProblem], *, limit: int = 50) -> None:
+        self.problems = sorted(set(problems), key=_problem_key)
+        count = len(self.problems)
+        head = f"{count:,} problem{'s' if count != 1 else ''} in the policy"
+        super().__init__("\n".join([head, *summary_lines(self.problems, limit)]))
+
+
 def problem_kind(problem: InventoryProblem) -> str:
     """Answer what a problem is about with its values left out (to group the same kind)."""
     message = re.sub(r"'[^']*'|\"[^\"]*\"|\d[\d,.]*", "_", problem.message)

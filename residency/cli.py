@@ -173,12 +173,57 @@ def _print_json(payload: Any) -> None:
 @app.command()
 @user_errors
 @paged
-def check(inventory: InventoryOpt = None, no_pager: NoPagerOpt = False) -> None:
-    """Validate an inventory: print a summary, or every problem found (exit code 1)."""
+def check(
+    inventory: InventoryOpt = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="Also check this policy file (docs/policy.md); exit code 1 on any violation.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="With --policy: text, json, sarif (SARIF 2.1.0) or junit (JUnit XML).",
+        ),
+    ] = "text",
+    as_of: AsOfOpt = None,
+    no_pager: NoPagerOpt = False,
+) -> None:
+    """Validate an inventory (and check a policy): print a summary, or every problem (exit 1)."""
     from residency.inventory import read_inventory
+
+    if policy is None:
+        if fmt != "text" or as_of is not None:
+            msg = "--format and --as-of need --policy (residency check --policy policy.yaml)"
+            raise ResidencyError(msg)
+        _check_inventory(read_inventory(inventory))
+        return
+    from residency.policy import read_policy
+    from residency.policy_output import FORMATS, render
+
+    if fmt not in FORMATS:
+        msg = f"unknown --format {fmt!r}: expected one of {', '.join(FORMATS)}"
+        raise ResidencyError(msg)
+    parsed = read_policy(policy)  # an invalid policy is reported before any judging
+    m = _datamap.DataMap.from_inventory(read_inventory(inventory))
+    report = m.check_policy(parsed, as_of=as_of)
+    out = sys.stdout
+    text = render(report, fmt)
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    out.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+    out.flush()
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+def _check_inventory(inv: Any) -> None:
     from residency.summary import summarize
 
-    inv = read_inventory(inventory)
     s = summarize(inv).as_dict()
     console = _console()
     console.print(f"{s['organisation']}: inventory is valid ({s['inventory_hash']})")

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from residency.plan import Plan
+    from residency.policy import Policy, PolicyReport
 
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
 
@@ -172,6 +173,27 @@ class DataMap:
             [c.describe() for c in parsed],
             day,
         )
+
+    def check_policy(
+        self, policy: str | Path | Policy, *, as_of: date | str | None = None
+    ) -> PolicyReport:
+        """Answer which rules of a policy (a file or a parsed one) the map breaks on ``as_of``.
+
+        Raises :class:`residency.policy.PolicyError` (file, line, field, what was expected)
+        for an invalid policy or one naming systems, clients or categories the inventory
+        does not have (docs/policy.md).
+
+        >>> from residency.policy import starter_path
+        >>> report = load().check_policy(starter_path(), as_of="2026-12-02")
+        >>> report.passed, "no-transfer-without-basis" in report.by_rule()
+        (False, True)
+        """
+        from residency.policy import Policy, evaluate, read_policy
+
+        parsed = policy if isinstance(policy, Policy) else read_policy(policy)
+        report = evaluate(parsed, self.assessment(as_of=as_of), self.inventory)
+        report.organisation = self.name
+        return report
 
     def plan(self, *, as_of: date | str | None = None, top: int | None = None) -> Plan:
         """Answer what to change first: actions ranked by the findings they resolve.
