@@ -7,6 +7,7 @@ module only caches, chooses widgets and turns library frames into a pydeck map.
 from __future__ import annotations
 
 import math
+import os
 from datetime import date
 from typing import Any
 
@@ -15,12 +16,17 @@ import streamlit as st
 
 import residency
 from residency import geo
-from residency.datamap import DataMap
+from residency._errors import ResidencyError
+from residency.datamap import DataMap, open_map
 from residency.inventory import read_upload
 from residency.jurisdictions import legal_data
+from residency.store import Store
 
 WORLD_URL = "app/static/countries.geojson"  # served by Streamlit's static file serving
-UPLOAD_KEY = "uploaded_inventory"
+UPLOAD_KEY = "uploaded_inventory"  # an upload the store could not keep: this session only
+INVENTORY_ENV = "RESIDENCY_APP_INVENTORY"  # set by `residency app --inventory PATH`
+STORED_ENV = "RESIDENCY_APP_STORED"  # set by `residency app --stored NAME` (store: RESIDENCY_DB)
+DEMO = ("demo", "")
 
 
 @st.cache_resource(show_spinner="Loading the demo organisation...")
@@ -35,6 +41,18 @@ def uploaded_map(name: str, content: bytes) -> DataMap:
     return DataMap.from_inventory(read_upload(name, content))
 
 
+@st.cache_resource(show_spinner="Loading the inventory...", max_entries=4)
+def inventory_map(path: str) -> DataMap:
+    """Return the map of the inventory file or folder the app was started on."""
+    return open_map(path)
+
+
+@st.cache_resource(show_spinner="Loading the stored inventory...", max_entries=8)
+def stored_map(db_url: str, name: str, content_hash: str) -> DataMap:
+    """Return the map of an organisation kept in the store (one per stored version)."""
+    return open_map(stored=name, db=db_url)
+
+
 @st.cache_data(show_spinner="Writing the export...", max_entries=8)
 def export_bytes(_m: DataMap, inventory_hash: str, as_of: date, fmt: str) -> bytes:
     """Return the export (``json``) or the register by route (``csv``), made once per
@@ -47,21 +65,108 @@ def download(m: DataMap, as_of: date, fmt: str) -> bytes:
     return export_bytes(m, m.inventory.content_hash(), as_of, fmt)
 
 
+@st.cache_resource
+def server_choice(inventory: str, stored: str) -> dict[str, tuple[str, str]]:
+    """Return what this server shows, shared by every browser session and reload: the
+    organisation it was started on (or the demo), until an upload or "Back to the demo"."""
+    if inventory:
+        return {"source": ("inventory", inventory)}
+    if stored:
+        return {"source": ("stored", stored)}
+    return {"source": DEMO}
+
+
+def _choice() -> dict[str, tuple[str, str]]:
+    return server_choice(os.environ.get(INVENTORY_ENV, ""), os.environ.get(STORED_ENV, ""))
+
+
+def choose(kind: str, value: str = "") -> None:
+    """Make ``demo``, ``inventory`` PATH or ``stored`` NAME what this server shows."""
+    _choice()["source"] = (kind, value)
+    st.session_state.pop(UPLOAD_KEY, None)
+
+
+def keep_upload(m: DataMap, file_name: str, content: bytes) -> str:
+    """Keep a valid upload in the store and show it from now on (this server, every reload).
+
+    Returns where it was kept; if the store refuses it, it stays in this session only.
+    """
+    try:
+        store = Store()
+        store.import_inventory(m.inventory, source=f"upload: {file_name}")
+    except ResidencyError as exc:
+        st.session_state[UPLOAD_KEY] = (file_name, content)
+        return f"only in this browser session (the store refused it: {exc})"
+    choose("stored", m.name)
+    return f"in the store {store.url} as {m.name!r}"
+
+
+def source() -> tuple[str, str]:
+    """Return what this session shows: ``(kind, value)`` with kind demo, inventory, stored or
+    upload."""
+    if st.session_state.get(UPLOAD_KEY):
+        return ("upload", st.session_state[UPLOAD_KEY][0])
+    return _choice()["source"]
+
+
+def _load(kind: str, value: str) -> DataMap:
+    if kind == "upload":
+        return uploaded_map(*st.session_state[UPLOAD_KEY])
+    if kind == "inventory":
+        return inventory_map(value)
+    if kind == "stored":
+        store = Store()
+        record = next((r for r in store.names() if r.name == value), None)
+        if record is None:
+            msg = f"no inventory named {value!r} in the store {store.url}"
+            raise ResidencyError(msg)
+        return stored_map(store.url, value, record.content_hash)
+    return demo_map()
+
+
+CAPTIONS = {
+    "demo": "Built-in demo organisation (fictional)",
+    "inventory": "Inventory {value}",
+    "stored": "Stored inventory, {store}",
+    "upload": "Uploaded {value}, this browser session only",
+}
+
+
 def current() -> tuple[DataMap, date]:
     """Draw the shared sidebar and return the map in use and the as-of date."""
-    upload = st.session_state.get(UPLOAD_KEY)
-    m = uploaded_map(*upload) if upload else demo_map()
+    kind, value = source()
+    try:
+        m = _load(kind, value)
+    except ResidencyError as exc:  # the file or store changed since the server started
+        st.error(f"Cannot open {value}: {exc}. Showing the demo organisation instead.")
+        kind, m = "demo", demo_map()
     with st.sidebar:
         st.markdown(f"**{m.name}**")
-        st.caption("Uploaded inventory" if upload else "Built-in demo organisation (fictional)")
-        as_of = st.date_input(
-            "Law as of",
-            value=date.today(),
-            key="as_of",
-            help="Adequacy decisions and safeguards in force on this date.",
-        )
+        store = Store().url if kind == "stored" else ""
+        st.caption(CAPTIONS[kind].format(value=value, store=store))
+        as_of = date_picker()
         disclaimer()
     return m, as_of
+
+
+def date_picker() -> date:
+    """Draw the "Law as of" picker over every date the legal data covers; return the date."""
+    data = legal_data()
+    first, last = date(data.earliest.year, 1, 1), date(data.as_of.year + 5, 12, 31)
+    as_of = st.date_input(
+        "Law as of",
+        value=min(max(date.today(), first), last),
+        min_value=first,
+        max_value=last,
+        format="YYYY-MM-DD",
+        key="as_of",
+        help=f"Adequacy decisions and safeguards in force on this date ({first} to {last}; "
+        "type a date and press Enter, or pick one).",
+    )
+    note = data.date_note(as_of)
+    if note:
+        st.warning(note)
+    return as_of
 
 
 def disclaimer() -> None:
@@ -207,3 +312,40 @@ def legend() -> None:
         for row in geo.legend().itertuples()
     )
     st.markdown(f"<div style='font-size:.85em'>{chips}</div>", unsafe_allow_html=True)
+
+
+def world_map(assessment: Any, chosen: geo.Filters, *, key: str, height: int = 560) -> Any:
+    """Draw the map of what passes the filters, with its legend; return the country frame."""
+    countries = geo.country_frame(assessment, chosen)
+    flows = geo.flow_frame(assessment, chosen, by_basis=False)
+    st.pydeck_chart(deck(countries, flows, height=height), height=height, key=f"{key}-deck")
+    legend()
+    return countries
+
+
+SEVERITY_MARKS = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+
+
+def finding_list(findings: list[Any], m: DataMap, *, limit: int = 200) -> None:
+    """Show findings as expanders (title, subject by name, countries), with evidence and sources."""
+    for f in findings[:limit]:
+        label = (
+            f"{SEVERITY_MARKS[f.severity]} {f.severity} · {f.title} · "
+            f"{m.display_name(f.subject)} · {' '.join(f.countries)}"
+        )
+        with st.expander(label):
+            st.caption(f"rule {f.rule} · id {f.id}")
+            st.write(f.explanation)
+            st.markdown("**Evidence**")
+            st.code("\n".join(f.evidence), language=None, wrap_lines=True)
+            if f.sources:
+                st.markdown("**Legal sources**")
+                for s in f.sources:
+                    cite = s.citation or s.title
+                    st.markdown(
+                        f"- {s.regime}: {cite}"
+                        + (f" ({s.url})" if s.url else "")
+                        + f" — confidence {s.confidence}"
+                    )
+    if len(findings) > limit:
+        st.info(f"{len(findings) - limit} more: narrow the filters, or download the export.")

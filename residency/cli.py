@@ -195,13 +195,16 @@ def where(
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    as_of: AsOfOpt = None,
 ) -> None:
-    """Where does a subject's data live: stored, processed, accessed, trained, with evidence."""
+    """Where does a subject's data live: stored, processed, accessed, trained, with evidence,
+    the client's contractual residency clause and the findings about the subject."""
     m = _map(inventory, stored, db)
     if subject is None:
         _overview(m, as_json)
         return
     result = m.where(subject)
+    findings = m.findings(as_of=as_of, subject=subject)
     if as_json:
         _print_json(
             {
@@ -209,18 +212,47 @@ def where(
                 "label": result.label,
                 "origin": result.origin,
                 "countries": result.countries,
+                "residency_clause": list(result.residency),
+                "outside_residency_clause": result.outside_residency,
                 "locations": [_location_json(m, loc) for loc in result.locations],
+                "findings": [f.as_dict(sources=False) for f in findings],
             }
         )
         return
     console = _console()
     console.print(
-        f"{result.label} ({result.subject}), origin {result.origin}: "
+        f"{result.display}, origin {result.origin}: "
         f"data reaches {len(result.countries)} countries: {', '.join(result.countries)}",
         highlight=False,
     )
-    _locations_table(m, result.locations, console, show_subject=False)
-    console.print("Not legal advice.", style="dim")
+    if result.residency:
+        outside = result.outside_residency
+        console.print(
+            f"Contractual residency clause: {result.residency_text}. "
+            + (
+                f"OUTSIDE it: {', '.join(outside)} (rows marked !)."
+                if outside
+                else "Every place is within it."
+            ),
+            style="bold red" if outside else None,
+            highlight=False,
+        )
+    _locations_table(m, result.locations, console, show_subject=False, clause=result)
+    if findings:
+        console.print(f"{len(findings)} findings about {result.label}:", highlight=False)
+        for f in findings:
+            console.print(
+                f"  {f.severity:<6} {f.title} ({f.rule}) in {', '.join(f.countries)}  [{f.id}]",
+                highlight=False,
+            )
+        console.print(
+            "Details: residency findings (each finding's explanation and evidence).",
+            style="dim",
+            highlight=False,
+        )
+    else:
+        console.print(f"No findings about {result.label}.", highlight=False)
+    _footer(console, as_of=as_of)
 
 
 def _overview(m: DataMap, as_json: bool) -> None:
@@ -258,19 +290,32 @@ def _location_json(m: DataMap, loc: query.Location) -> dict[str, Any]:
 
 
 def _locations_table(
-    m: DataMap, locations: list[query.Location], console: Console, *, show_subject: bool
+    m: DataMap,
+    locations: list[query.Location],
+    console: Console,
+    *,
+    show_subject: bool,
+    clause: query.WhereResult | None = None,
 ) -> None:
-    columns = (["subject"] if show_subject else []) + [
-        "country",
-        "kind",
-        "system",
-        "recipient",
-        "data",
-        "evidence",
-    ]
+    marked = clause is not None and bool(clause.residency)
+    columns = (
+        (["subject"] if show_subject else [])
+        + (["!"] if marked else [])
+        + [
+            "country",
+            "kind",
+            "system",
+            "recipient",
+            "data",
+            "evidence",
+        ]
+    )
     table = Table(*columns, show_lines=False)
     for loc in sorted(locations, key=query._sort_key):
         cells = [loc.subject] if show_subject else []
+        if marked:
+            assert clause is not None
+            cells.append("!" if clause.within_residency(loc.country) is False else "")
         recipient = loc.recipient + (f" ({loc.detail})" if loc.detail else "")
         cells += [
             f"{loc.country} {loc.country_name}",

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import UserList
 from dataclasses import dataclass, field
 from datetime import date
@@ -102,9 +103,33 @@ class DataMap:
         """
         return TransferList(self.assessment(as_of=as_of, subject=subject).transfers)
 
-    def findings(self, *, as_of: date | str | None = None) -> FindingList:
-        """Answer what a lawyer must act on, most severe first, with evidence and sources."""
-        return FindingList(self.assessment(as_of=as_of).findings)
+    def findings(
+        self, *, as_of: date | str | None = None, subject: str | None = None
+    ) -> FindingList:
+        """Answer what a lawyer must act on, most severe first, with evidence and sources.
+
+        With ``subject``, only the findings about it: a client's or staff member's own,
+        or, for a system, every finding about it or whose evidence runs through it.
+        """
+        assessment = self.assessment(as_of=as_of)
+        found = assessment.findings
+        if subject is None:
+            return FindingList(found)
+        self.where(subject)  # a clear error for an unknown subject
+        if not subject.startswith("system:"):
+            return FindingList([f for f in found if f.subject == subject])
+        system = subject.split(":", 1)[1]
+        carried = {r.id for r in assessment.routes if subject in r.systems}
+        node = re.compile(re.escape(subject) + r"(?![\w.-])")
+        return FindingList(
+            [
+                f
+                for f in found
+                if f.system == system
+                or carried.intersection(f.routes)
+                or any(node.search(e) for e in f.evidence)
+            ]
+        )
 
     def ai_exposure(self, *, as_of: date | str | None = None) -> ExposureList:
         """Answer whose data which vendors train AI models on, from where, since when.
@@ -198,6 +223,14 @@ class DataMap:
 
     def _labels(self) -> dict[str, str]:
         return {s: self.graph.nodes[s]["label"] for s in query.subjects(self.graph)}
+
+    def display_name(self, node: str) -> str:
+        """Return a node as a reader sees it: ``Corrmore Ltd (client:corrmore)``."""
+        return query.display_name(self.graph, node)
+
+    def display_names(self, kind: str | None = None) -> dict[str, str]:
+        """Return every subject id (or those of one kind) with its display name."""
+        return {s: query.display_name(self.graph, s) for s in self.subjects(kind)}
 
     def path_text(self, path: tuple[str, ...] | list[str]) -> str:
         """Render an evidence path with its edge kinds."""
@@ -356,3 +389,21 @@ def load(path: str | Path | None = None) -> DataMap:
     listing every problem if the inventory is invalid.
     """
     return DataMap.from_inventory(read_inventory(path))
+
+
+def open_map(
+    inventory: str | Path | None = None,
+    *,
+    stored: str | None = None,
+    db: str | Path | None = None,
+) -> DataMap:
+    """Return the map of an inventory file or folder, of an organisation kept in the store
+    (``stored``, in the store ``db``), or, with neither, the built-in demo organisation."""
+    if stored is not None:
+        if inventory is not None:
+            msg = "give either --inventory or --stored, not both"
+            raise ResidencyError(msg)
+        from residency.store import Store
+
+        return DataMap.from_inventory(Store(db).load_inventory(stored))
+    return load(inventory)

@@ -23,10 +23,26 @@ PAGES = [
 ]
 
 
+AGENCY = ROOT / "tests" / "data" / "agency"  # a small test organisation (inventory + CSVs)
+
+
 @pytest.fixture
-def at(monkeypatch):
+def at(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)  # pages are resolved from the repository root, as `streamlit run`
+    monkeypatch.setenv("RESIDENCY_DB", str(tmp_path / "store.db"))  # uploads are kept here
+    monkeypatch.delenv("RESIDENCY_APP_INVENTORY", raising=False)
+    monkeypatch.delenv("RESIDENCY_APP_STORED", raising=False)
+    import app_support
+
+    app_support.server_choice.clear()  # what the server shows is per server: a fresh one
     return AppTest.from_file(APP, default_timeout=60)
+
+
+@pytest.fixture
+def agency(at, monkeypatch):
+    """The app as `residency app --inventory tests/data/agency` starts it."""
+    monkeypatch.setenv("RESIDENCY_APP_INVENTORY", str(AGENCY))
+    return at
 
 
 def _deck(at) -> dict:
@@ -72,6 +88,25 @@ def test_map_filters_narrow_the_map(at):
     assert len(_deck(at)["layers"][3]["data"]) <= one
     at.radio(key="colour_by").set_value("number of subjects").run()
     assert not at.exception
+
+
+def test_where_page_shows_the_residency_clause_and_the_findings(agency):
+    at = _page(agency, "app_pages/where.py")
+    at.selectbox(key="where-subject").set_value("client:corrmore").run()
+    assert not at.exception
+    clause = at.error[0].value
+    assert "European Economic Area (EEA)" in clause
+    assert "Outside it: GB, IN, US" in clause
+    frame = at.dataframe[0].value
+    outside = set(frame.loc[frame["residency_clause"] == "outside", "country"])
+    assert outside == {"GB", "IN", "US"}
+    assert set(frame.loc[frame["residency_clause"] == "within", "country"]) <= {"DE", "IE"}
+    titles = [e.label for e in at.expander]
+    assert any("residency limit breached" in t and "Corrmore Ltd" in t for t in titles)
+    assert all("Corrmore Ltd (client:corrmore)" in t for t in titles)
+    at.selectbox(key="where-subject").set_value("client:vellacott").run()
+    assert not at.error  # no clause, nothing outside it
+    assert any("country of concern" in e.label for e in at.expander)
 
 
 def test_where_page_shows_evidence(at):

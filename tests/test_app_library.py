@@ -1,0 +1,68 @@
+"""What the library answers for the app and the CLI: the residency clause, a subject's
+findings, display names, the map's colours and arcs (issue 9)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import residency
+from residency.cli import app
+
+AGENCY = Path(__file__).parent / "data" / "agency"
+TODAY = "2026-11-26"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def agency():
+    return residency.load(AGENCY)
+
+
+def test_where_answers_the_residency_clause_and_what_lies_outside(agency):
+    result = agency.where("client:corrmore")
+    assert result.residency == ("EEA",)
+    assert result.residency_text == "European Economic Area (EEA)"
+    assert result.outside_residency == ["GB", "IN", "US"]
+    assert result.within_residency("DE") and result.within_residency("GB") is False
+    frame = result.to_frame()
+    assert set(frame.loc[frame["residency_clause"] == "outside", "country"]) == {"GB", "IN", "US"}
+    free = agency.where("client:vellacott")
+    assert free.residency == () and free.within_residency("CN") is None
+    assert "residency_clause" not in free.to_frame().columns
+
+
+def test_findings_of_one_subject(agency):
+    mine = agency.findings(as_of=TODAY, subject="client:corrmore")
+    assert mine and {f.subject for f in mine} == {"client:corrmore"}
+    assert "residency.contract_breach" in {f.rule for f in mine}
+    labs = agency.findings(as_of=TODAY, subject="system:labs")
+    assert {f.rule for f in labs} == {"concern.countries_of_concern"}
+    everything = agency.findings(as_of=TODAY)
+    assert len(mine) + len(agency.findings(as_of=TODAY, subject="client:vellacott")) <= len(
+        everything
+    )
+    with pytest.raises(residency.UnknownSubjectError):
+        agency.findings(as_of=TODAY, subject="client:nobody")
+
+
+def test_cli_where_shows_the_clause_marks_rows_and_lists_findings():
+    out = runner.invoke(app, ["where", "client:corrmore", "-i", str(AGENCY), "--as-of", TODAY])
+    assert out.exit_code == 0, out.output
+    text = out.output
+    assert "Contractual residency clause: European Economic Area (EEA)" in text
+    assert "OUTSIDE it: GB, IN, US" in text
+    marked = [line for line in text.splitlines() if line.startswith("│ ! │")]
+    assert marked and all(any(c in line for c in ("GB", "IN", "US")) for line in marked)
+    assert "findings about Corrmore Ltd" in text
+    assert "residency.contract_breach" in text
+    as_json = runner.invoke(
+        app, ["where", "client:corrmore", "-i", str(AGENCY), "--as-of", TODAY, "--json"]
+    )
+    doc = json.loads(as_json.output)
+    assert doc["residency_clause"] == ["EEA"]
+    assert doc["outside_residency_clause"] == ["GB", "IN", "US"]
+    assert "residency.contract_breach" in {f["rule"] for f in doc["findings"]}
