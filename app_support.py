@@ -178,10 +178,13 @@ def disclaimer() -> None:
 
 
 def filters(m: DataMap, *, key: str) -> geo.Filters:
-    """Draw the map filters and return them."""
+    """Draw the map filters (subjects and systems by name) and return them."""
     cols = st.columns(4)
+    names = m.display_names()
     subjects = ["(all)", *m.subjects("client"), *m.subjects("staff")]
-    subject = cols[0].selectbox("Subject", subjects, key=f"{key}-subject")
+    subject = cols[0].selectbox(
+        "Subject", subjects, key=f"{key}-subject", format_func=lambda s: names.get(s, s)
+    )
     categories = sorted({c for c in m.graph.nodes if c.startswith("category:")})
     category = cols[1].selectbox(
         "Data category", ["(all)", *[c[9:] for c in categories]], key=f"{key}-category"
@@ -206,45 +209,73 @@ def _rgb(status: str, alpha: int = 255) -> list[int]:
     return [*geo.STATUS_COLOURS[status], alpha]
 
 
-def deck(countries: Any, flows: Any, *, colour_by: str = "status", height: int = 560) -> pdk.Deck:
-    """Build the offline map: grey world, countries holding data, arcs by legal basis."""
+# Shown in the map's top-left corner, never past its edges (deck.gl would follow the cursor).
+TOOLTIP_STYLE = {
+    "transform": "none",
+    "top": "8px",
+    "left": "8px",
+    "maxWidth": "min(420px, 60%)",
+    "whiteSpace": "pre-line",
+    "fontSize": "13px",
+    "backgroundColor": "rgba(33, 37, 41, 0.92)",
+    "color": "#f8f9fa",
+}
+
+
+def _country_text(row: dict[str, Any]) -> str:
+    lines = [f"{row['name']} ({row['code']})", f"{row['status_label']}: {row['reason']}"]
+    if row["subjects"]:
+        lines.append(f"data of {row['subjects']} subjects; {row['transfers']} transfers in")
+    if row["worst_basis"]:
+        lines.append(f"worst basis into it: {geo.STATUS_LABELS[row['worst_basis']]}")
+    if row["origin_of"]:
+        lines.append(f"origin of {row['origin_of']} subjects' data")
+    lines.append(f"{row['findings']} findings name it")
+    return "\n".join(lines)
+
+
+def deck(
+    countries: Any,
+    flows: Any,
+    *,
+    colour_by: str = "status",
+    height: int = 560,
+    arcs: bool = True,
+    view: dict[str, float] | None = None,
+    wheel_zoom: bool = False,
+) -> pdk.Deck:
+    """Build the offline map: grey world (its names on hover), countries holding data,
+    one arc per origin and destination (width by subjects, colour by the worst basis)."""
     most = max([int(v) for v in countries["subjects"]] or [1])
-    features = []
+    features, points = [], []
     for row in countries.to_dict("records"):
-        fill = (
-            _rgb(row["status"])
-            if colour_by == "status"
-            else [33, 113, 181, 60 + int(180 * row["subjects"] / most)]
-        )
+        if colour_by == "status" or not row["subjects"]:
+            fill = _rgb(row["status"])
+        else:
+            fill = [33, 113, 181, 60 + int(180 * row["subjects"] / most)]
+        text = _country_text(row)  # "name": what the tooltip shows, for every layer
         features.append(
             {
                 "type": "Feature",
                 "geometry": row["geometry"].__geo_interface__,
                 "properties": {"fill": fill},
-                "tooltip": (
-                    f"{row['name']} ({row['code']}): data of {row['subjects']} subjects; "
-                    f"{row['transfers']} transfers in; worst basis: {row['status_label']}; "
-                    f"{row['findings']} findings name it"
-                ),
+                "name": text,
             }
         )
-    points = [
-        {
-            "position": list(geo.point_of(r["code"]) or (0, 0)),
-            "fill": f["properties"]["fill"],
-            "tooltip": f["tooltip"],
-        }
-        for r, f in zip(countries.to_dict("records"), features, strict=True)
-    ]
-    arcs = [
+        points.append(
+            {"position": list(geo.point_of(row["code"]) or (0, 0)), "fill": fill, "name": text}
+        )
+    widest = max([int(v) for v in flows["subjects"]] or [1])
+    arc_rows = [
         {
             "source": list(r["geometry"].coords[0]),
             "target": list(r["geometry"].coords[-1]),
-            "colour": _rgb(r["basis"], 150),
-            "width": 0.6 + math.log2(1 + r["transfers"]) / 2,
-            "tooltip": (
-                f"{r['origin']} → {r['destination']}: {r['transfers']} transfers of "
-                f"{r['subjects']} subjects; worst basis: {r['basis_label']} ({r['systems']})"
+            "colour": _rgb(r["basis"], 130),
+            "width": round(1 + 4 * math.sqrt(r["subjects"] / widest), 2),
+            "name": (
+                f"{r['origin']} → {r['destination']}: data of {r['subjects']} subjects, "
+                f"{r['transfers']} transfers\nworst basis: {r['basis_label']}\n"
+                f"systems: {r['systems']}"
             ),
         }
         for r in flows.to_dict("records")
@@ -256,8 +287,8 @@ def deck(countries: Any, flows: Any, *, colour_by: str = "status", height: int =
             id="world",
             stroked=False,
             filled=True,
-            get_fill_color=[225, 228, 232, 255],
-            pickable=False,
+            get_fill_color=[*geo.NO_DATA_COLOUR, 255],
+            pickable=True,  # its features' "name": country labels on hover
         ),
         pdk.Layer(
             "GeoJsonLayer",
@@ -266,8 +297,8 @@ def deck(countries: Any, flows: Any, *, colour_by: str = "status", height: int =
             stroked=True,
             filled=True,
             get_fill_color="properties.fill",
-            get_line_color=[90, 90, 90, 160],
-            line_width_min_pixels=0.5,
+            get_line_color=[60, 60, 60, 200],
+            line_width_min_pixels=0.6,
             pickable=True,
         ),
         pdk.Layer(
@@ -276,50 +307,111 @@ def deck(countries: Any, flows: Any, *, colour_by: str = "status", height: int =
             id="dots",
             get_position="position",
             get_fill_color="fill",
+            get_line_color=[60, 60, 60, 200],
+            stroked=True,
+            line_width_min_pixels=0.5,
             get_radius=30000,
             radius_min_pixels=3,
             radius_max_pixels=8,
             pickable=True,
         ),
-        pdk.Layer(
-            "ArcLayer",
-            arcs,
-            id="arcs",
-            get_source_position="source",
-            get_target_position="target",
-            get_source_color="colour",
-            get_target_color="colour",
-            get_width="width",
-            pickable=True,
-        ),
     ]
-    view = pdk.ViewState(latitude=25, longitude=10, zoom=0.9, min_zoom=0.5)
+    if arcs:
+        layers.append(
+            pdk.Layer(
+                "ArcLayer",
+                arc_rows,
+                id="arcs",
+                get_source_position="source",
+                get_target_position="target",
+                get_source_color="colour",
+                get_target_color="colour",
+                get_width="width",
+                get_height=0.4,  # flatter arcs: the countries stay visible under them
+                width_units="pixels",
+                pickable=True,
+            )
+        )
+    shown = view or geo.view([])
+    controller = {"scrollZoom": wheel_zoom, "dragPan": True, "doubleClickZoom": True}
     # map_provider=None and no map_style: no third-party base map is ever requested.
     return pdk.Deck(
         layers=layers,
-        initial_view_state=view,
+        initial_view_state=pdk.ViewState(**shown, min_zoom=0.5, max_zoom=8),
+        views=[pdk.View("MapView", controller=controller)],
         map_provider=None,
-        tooltip={"text": "{tooltip}"},
+        tooltip={"text": "{name}", "style": TOOLTIP_STYLE},
         height=height,
     )
 
 
-def legend() -> None:
-    """Show the colour legend of legal statuses."""
-    chips = " ".join(
-        f"<span style='display:inline-block;width:.9em;height:.9em;background:{row.colour};"
-        f"border:1px solid #888;margin:0 .3em 0 .8em'></span>{row.meaning}"
-        for row in geo.legend().itertuples()
+def _chip(colour: str, meaning: str) -> str:
+    return (
+        f"<span style='display:inline-block;width:.9em;height:.9em;background:{colour};"
+        f"border:1px solid #555;margin:0 .3em 0 .8em'></span>{meaning}"
     )
-    st.markdown(f"<div style='font-size:.85em'>{chips}</div>", unsafe_allow_html=True)
 
 
-def world_map(assessment: Any, chosen: geo.Filters, *, key: str, height: int = 560) -> Any:
-    """Draw the map of what passes the filters, with its legend; return the country frame."""
+def _chips(kind: str) -> str:
+    return " ".join(_chip(row.colour, row.meaning) for row in geo.legend(kind).itertuples())
+
+
+def legend(*, arcs: bool = True, colour_by: str = "status") -> None:
+    """Show what the map's colours mean: countries, then arcs."""
+    no_data = _chip("#{:02x}{:02x}{:02x}".format(*geo.NO_DATA_COLOUR), "none of the data")
+    if colour_by == "status":
+        text = f"{geo.COUNTRY_LEGEND}<br>{_chips('countries')} {no_data}"
+    else:
+        text = f"Country colour: the darker the blue, the more subjects' data it holds. {no_data}"
+    if arcs:
+        text += f"<br>{geo.ARC_LEGEND}<br>{_chips('arcs')}"
+    st.markdown(f"<div style='font-size:.85em'>{text}</div>", unsafe_allow_html=True)
+
+
+VIEWS = ("Fit the data", "Europe", "Whole world")
+
+
+def world_map(
+    assessment: Any,
+    chosen: geo.Filters,
+    *,
+    key: str,
+    height: int = 560,
+    colour_by: str = "status",
+) -> Any:
+    """Draw the map of what passes the filters, its view and arc controls and its legend;
+    return the country frame."""
     countries = geo.country_frame(assessment, chosen)
     flows = geo.flow_frame(assessment, chosen, by_basis=False)
-    st.pydeck_chart(deck(countries, flows, height=height), height=height, key=f"{key}-deck")
-    legend()
+    cols = st.columns([2, 1, 1])
+    where = cols[0].radio("View", VIEWS, horizontal=True, key=f"{key}-view")
+    arcs = cols[1].toggle("Arcs", value=True, key=f"{key}-arcs")
+    wheel = cols[2].toggle(
+        "Zoom with the wheel",
+        value=False,
+        key=f"{key}-wheel",
+        help="Off: the mouse wheel scrolls the page. Drag to pan, double-click to zoom.",
+    )
+    if where == "Fit the data":
+        view = geo.view(set(countries["code"]), height_px=height)
+    elif where == "Europe":
+        view = geo.view(geo.EUROPE, height_px=height, core=True)
+    else:
+        view = geo.view([])
+    st.pydeck_chart(
+        deck(
+            countries,
+            flows,
+            colour_by=colour_by,
+            height=height,
+            arcs=arcs,
+            view=view,
+            wheel_zoom=wheel,
+        ),
+        height=height,
+        key=f"{key}-deck",
+    )
+    legend(arcs=arcs, colour_by=colour_by)
     return countries
 
 

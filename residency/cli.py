@@ -792,11 +792,16 @@ def stored(db: DbOpt = None) -> None:
 @user_errors
 def app_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8501,
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
 ) -> None:
-    """Start the Streamlit app (world map, findings, what-if) on http://127.0.0.1:PORT."""
+    """Start the Streamlit app (world map, findings, what-if) on http://127.0.0.1:PORT,
+    on an inventory (--inventory), a stored organisation (--stored) or the demo."""
     import os
 
     folder = app_folder()
+    os.environ.update(_app_environment(inventory, stored, db))
     command = [
         sys.executable,
         "-m",
@@ -817,6 +822,22 @@ def app_command(
     # Become the Streamlit server (no child process): signals such as Ctrl+C or a
     # supervisor's SIGTERM reach the server itself.
     os.execv(sys.executable, command)
+
+
+def _app_environment(inventory: Path | None, stored: str | None, db: str | None) -> dict[str, str]:
+    """Check the organisation the app opens on (every problem reported here, before the
+    server starts) and say it to the app: absolute paths, as the app runs elsewhere."""
+    if inventory is not None or stored is not None:
+        _err(f"opening the app on {_map(inventory, stored, db).name}")
+    url = _store.database_url(db)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    env = {"RESIDENCY_DB": url, "RESIDENCY_APP_INVENTORY": "", "RESIDENCY_APP_STORED": ""}
+    if inventory is not None:
+        env["RESIDENCY_APP_INVENTORY"] = str(inventory.resolve())
+    elif stored is not None:
+        env["RESIDENCY_APP_STORED"] = stored
+    return env
 
 
 def app_folder() -> Path:

@@ -77,6 +77,52 @@ def test_map_draws_countries_and_arcs_without_a_base_map(at):
     assert urls == [], urls
 
 
+def test_map_colours_a_country_by_its_worst_finding_and_draws_origins(agency):
+    from residency.geo import STATUS_COLOURS
+
+    at = agency.run()
+    assert not at.exception
+    layers = {layer["id"]: layer for layer in _deck(at)["layers"]}
+    fills = {
+        f["name"].split("\n")[0]: f["properties"]["fill"][:3]
+        for f in layers["countries"]["data"]["features"]
+    }
+    china = next(v for k, v in fills.items() if k.endswith("(CN)"))
+    assert china == list(STATUS_COLOURS["medium"])  # a countries-of-concern finding, not blue
+    germany = next(v for k, v in fills.items() if k.endswith("(DE)"))  # origin only
+    assert germany == list(STATUS_COLOURS["origin"])
+    legend = " ".join(md.value for md in at.markdown)
+    assert "the most severe finding that names the country" in legend
+    assert "width by the number of subjects" in legend
+
+
+def test_map_at_agency_scale_controls(agency):
+    at = agency.run()
+    deck = _deck(at)
+    arcs = next(layer for layer in deck["layers"] if layer["id"] == "arcs")
+    pairs = [(a["source"], a["target"]) for a in arcs["data"]]
+    assert len(pairs) == len({(tuple(s), tuple(t)) for s, t in pairs})  # one per route pair
+    assert deck["views"][0]["controller"]["scrollZoom"] is False  # the wheel scrolls the page
+    assert deck["views"][0]["controller"]["dragPan"] is True
+    world = next(layer for layer in deck["layers"] if layer["id"] == "world")
+    assert world["pickable"] is True  # names on hover everywhere
+    tooltip = at.get("deck_gl_json_chart")[0].proto.tooltip
+    assert '"transform": "none"' in tooltip or '"transform":"none"' in tooltip
+    metrics = {m.label: int(m.value) for m in at.metric}
+    at.selectbox(key="map-subject").set_value("client:vellacott").run()
+    narrowed = {m.label: int(m.value) for m in at.metric}
+    assert narrowed["High-severity findings"] < metrics["High-severity findings"]
+    labels = at.selectbox(key="map-subject").options
+    assert "Vellacott Health Inc (client:vellacott)" in labels
+    at.toggle(key="map-arcs").set_value(False).run()
+    assert "arcs" not in {layer["id"] for layer in _deck(at)["layers"]}
+    at.radio(key="map-view").set_value("Europe").run()
+    europe = _deck(at)["initialViewState"]
+    assert 40 < europe["latitude"] < 60 and europe["zoom"] > 2
+    at.toggle(key="map-wheel").set_value(True).run()
+    assert _deck(at)["views"][0]["controller"]["scrollZoom"] is True
+
+
 def test_map_filters_narrow_the_map(at):
     at.run()
     everything = len(_deck(at)["layers"][3]["data"])
@@ -200,18 +246,65 @@ def test_upload_a_bad_inventory_lists_every_problem_and_keeps_the_demo(at):
     at.file_uploader(key="upload").set_value(("bad.yaml", bad.encode(), "application/yaml")).run()
     assert not at.exception
     assert "3 problems" in at.error[0].value
-    problems = at.dataframe[0].value
-    assert list(problems.columns) == ["file", "line or row", "field", "problem"]
-    assert "staff[s-001].country" in set(problems["field"])
+    listed = at.code[0].value.splitlines()  # one line per problem, as `residency check` prints
+    assert len(listed) == 3
+    assert any("bad.yaml line" in line and "staff[s-001].country" in line for line in listed)
+    assert at.code[0].proto.wrap_lines  # long messages wrap: readable in full
     assert "uploaded_inventory" not in at.session_state  # nothing kept from a failed upload
     assert "Quillmoor" in at.sidebar.markdown[0].value
+    assert not at.get("download_button")  # no export of another organisation under it
+    assert "still shows Quillmoor" in at.info[0].value
 
 
-def test_upload_a_good_inventory(at):
+def test_upload_a_good_inventory_survives_a_reload_until_back_to_the_demo(at, tmp_path):
     at = _page(at, "app_pages/inventory.py")
     good = (ROOT / "tests" / "data" / "passing_small.yaml").read_bytes()
     at.file_uploader(key="upload").set_value(("small.yaml", good, "application/yaml")).run()
     assert not at.exception
-    assert "is valid" in at.success[0].value
+    assert "is valid" in at.success[0].value and "store" in at.success[0].value
+    from residency.store import Store
+
+    assert [r.name for r in Store(tmp_path / "store.db").names()] == ["Tiny Agency"]
     at.switch_page("app_pages/map.py").run()
     assert "Tiny Agency" in at.sidebar.markdown[0].value
+    reloaded = AppTest.from_file(APP, default_timeout=60).run()  # a new browser session
+    assert "Tiny Agency" in reloaded.sidebar.markdown[0].value
+    reloaded.switch_page("app_pages/inventory.py").run()
+    reloaded.button(key="back-to-demo").click().run()
+    assert not reloaded.exception
+    assert "Quillmoor" in reloaded.sidebar.markdown[0].value
+    again = AppTest.from_file(APP, default_timeout=60).run()  # "Back to the demo" sticks
+    assert "Quillmoor" in again.sidebar.markdown[0].value
+
+
+def test_app_opens_on_the_inventory_it_was_started_on(agency):
+    at = agency.run()
+    assert not at.exception
+    assert "Harbour & Pine Studio" in at.sidebar.markdown[0].value
+    assert "tests/data/agency" in at.sidebar.caption[0].value
+    at.switch_page("app_pages/inventory.py").run()
+    assert "Export for legal review: Harbour & Pine Studio" in [s.value for s in at.subheader]
+
+
+def test_app_opens_on_a_stored_organisation(at, monkeypatch, tmp_path):
+    from residency.inventory import read_inventory
+    from residency.store import Store
+
+    Store(tmp_path / "store.db").import_inventory(read_inventory(AGENCY))
+    monkeypatch.setenv("RESIDENCY_APP_STORED", "Harbour & Pine Studio")
+    at.run()
+    assert not at.exception
+    assert "Harbour & Pine Studio" in at.sidebar.markdown[0].value
+    assert "Stored inventory" in at.sidebar.caption[0].value
+
+
+def test_date_picker_covers_the_legal_data(at):
+    from residency.jurisdictions import legal_data
+
+    at.run()
+    picker = at.sidebar.date_input(key="as_of")
+    assert picker.min == date(2000, 1, 1) <= legal_data().earliest
+    assert picker.max > legal_data().as_of
+    picker.set_value(date(2000, 3, 1)).run()
+    assert not at.exception
+    assert "before the earliest rule" in at.sidebar.warning[0].value

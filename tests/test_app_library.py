@@ -66,3 +66,51 @@ def test_cli_where_shows_the_clause_marks_rows_and_lists_findings():
     assert doc["residency_clause"] == ["EEA"]
     assert doc["outside_residency_clause"] == ["GB", "IN", "US"]
     assert "residency.contract_breach" in {f["rule"] for f in doc["findings"]}
+
+
+def test_a_country_is_coloured_by_the_worst_finding_that_names_it(agency):
+    from residency import geo
+
+    frame = geo.country_frame(agency.assessment(as_of=TODAY)).set_index("code")
+    china = frame.loc["CN"]
+    assert china["worst_basis"] == "unrestricted"  # the transfer alone looks harmless
+    assert china["status"] == "medium"  # but a countries-of-concern finding names it
+    assert "country of concern" in china["reason"]
+    assert frame.loc["US", "status"] == "high"
+    germany = frame.loc["DE"]  # Corrmore's origin: no data is held there
+    assert germany["status"] == "origin" and germany["subjects"] == 0 and germany["origin_of"] == 1
+    assert geo.worst_first(frame.reset_index())["status"].iloc[0] == "high"
+
+
+def test_map_metrics_follow_the_filters(agency):
+    from residency import geo
+
+    a = agency.assessment(as_of=TODAY)
+    everything = geo.findings(a)
+    one = geo.findings(a, geo.Filters(subject="client:vellacott"))
+    assert {f.subject for f in one} == {"client:vellacott"}
+    assert len(one) < len(everything) == len(a.findings)
+
+
+def test_arcs_are_one_per_origin_and_destination(demo):
+    from residency import geo
+
+    flows = geo.flow_frame(demo.assessment(as_of=TODAY), by_basis=False)
+    assert not flows.duplicated(["origin", "destination"]).any()
+    worst = {b: i for i, b in enumerate(geo.BASIS_ORDER)}
+    per_basis = geo.flow_frame(demo.assessment(as_of=TODAY))
+    for row in flows.itertuples():
+        bases = per_basis[
+            (per_basis["origin"] == row.origin) & (per_basis["destination"] == row.destination)
+        ]["basis"]
+        assert row.basis == min(bases, key=worst.__getitem__)
+
+
+def test_views_fit_the_data_and_europe():
+    from residency import geo
+
+    europe = geo.view(geo.EUROPE, core=True)
+    assert 40 < europe["latitude"] < 60 and -5 < europe["longitude"] < 20 and europe["zoom"] > 2
+    world = geo.view([])
+    assert world["zoom"] < 1.5
+    assert geo.view(["DE", "FR"])["zoom"] > europe["zoom"]
