@@ -149,21 +149,58 @@ def current() -> tuple[DataMap, date]:
     return m, as_of
 
 
-def date_picker() -> date:
-    """Draw the "Law as of" picker over every date the legal data covers; return the date."""
+def _date_span() -> tuple[date, date]:
     data = legal_data()
-    first, last = date(data.earliest.year, 1, 1), date(data.as_of.year + 5, 12, 31)
+    return date(data.earliest.year, 1, 1), date(data.as_of.year + 5, 12, 31)
+
+
+def _typed_date() -> None:
+    """Apply the date typed in the text box (on Enter), or say why it cannot be used."""
+    first, last = _date_span()
+    text = str(st.session_state.get("as_of_text", "")).strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        st.session_state["as_of_problem"] = f"{text!r} is not a date: type it as YYYY-MM-DD"
+        return
+    if not first <= day <= last:
+        st.session_state["as_of_problem"] = f"{day} is outside {first} to {last}"
+        return
+    st.session_state.pop("as_of_problem", None)
+    st.session_state["as_of"] = day
+
+
+def _picked_date() -> None:
+    st.session_state["as_of_text"] = st.session_state["as_of"].isoformat()
+    st.session_state.pop("as_of_problem", None)
+
+
+def date_picker() -> date:
+    """Draw the "Law as of" picker over every date the legal data covers, and a box where a
+    typed date applies on Enter; return the date."""
+    first, last = _date_span()
+    if "as_of" not in st.session_state:
+        st.session_state["as_of"] = min(max(date.today(), first), last)
+    if "as_of_text" not in st.session_state:
+        st.session_state["as_of_text"] = st.session_state["as_of"].isoformat()
     as_of = st.date_input(
         "Law as of",
-        value=min(max(date.today(), first), last),
         min_value=first,
         max_value=last,
         format="YYYY-MM-DD",
         key="as_of",
-        help=f"Adequacy decisions and safeguards in force on this date ({first} to {last}; "
-        "type a date and press Enter, or pick one).",
+        on_change=_picked_date,
+        help=f"Adequacy decisions and safeguards in force on this date ({first} to {last}).",
     )
-    note = data.date_note(as_of)
+    st.text_input(
+        "or type a date and press Enter",
+        key="as_of_text",
+        on_change=_typed_date,
+        placeholder="YYYY-MM-DD",
+    )
+    if st.session_state.get("as_of_problem"):
+        st.error(st.session_state["as_of_problem"])
+    note = legal_data().date_note(as_of)
     if note:
         st.warning(note)
     return as_of

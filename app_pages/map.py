@@ -38,8 +38,10 @@ st.caption(
 )
 
 st.subheader("Countries")
+first = ["code", "name", "status_label", "reason", "subjects", "origin_of", "findings"]
+table = geo.worst_first(countries).drop(columns="geometry")
 st.dataframe(
-    geo.worst_first(countries).drop(columns="geometry"),
+    table[[*first, *[c for c in table.columns if c not in first]]],
     hide_index=True,
     width="stretch",
 )

@@ -347,7 +347,7 @@ def view(
         return {"latitude": 25.0, "longitude": 10.0, "zoom": 0.9}
     lons, lats = [p[0] for p in points], [p[1] for p in points]
     stretch = width_px / height_px * 1.5  # Mercator stretches latitudes away from the equator
-    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * stretch, 8.0) * 1.2
+    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * stretch, 8.0) * 1.45
     zoom = max(0.5, min(6.0, math.log2(360 * width_px / 512 / span)))
     return {
         "latitude": round((max(lats) + min(lats)) / 2, 3),

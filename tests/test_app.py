@@ -308,3 +308,16 @@ def test_date_picker_covers_the_legal_data(at):
     picker.set_value(date(2000, 3, 1)).run()
     assert not at.exception
     assert "before the earliest rule" in at.sidebar.warning[0].value
+    assert at.sidebar.text_input(key="as_of_text").value == "2000-03-01"  # the two agree
+
+
+def test_a_typed_date_applies(at):
+    at = _page(at, "app_pages/transfers.py")
+    today = at.dataframe[0].value["basis"].value_counts().to_dict()
+    at.sidebar.text_input(key="as_of_text").input("2022-01-01").run()  # Enter
+    assert not at.exception
+    assert at.sidebar.date_input(key="as_of").value == date(2022, 1, 1)
+    assert at.dataframe[0].value["basis"].value_counts().to_dict() != today
+    at.sidebar.text_input(key="as_of_text").input("1 March").run()
+    assert "is not a date" in at.sidebar.error[0].value
+    assert at.sidebar.date_input(key="as_of").value == date(2022, 1, 1)  # unchanged
