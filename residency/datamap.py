@@ -270,6 +270,20 @@ class TransferList(_FrameList):
 
         return pd.DataFrame(rows, columns=REGISTER_COLUMNS)
 
+    def readable_frame(self, names: dict[str, str] | None = None) -> pd.DataFrame:
+        """Return one row per transfer as a lawyer reads it: subject by name, from → to,
+        the basis in words, instrument and TIA first; the id last."""
+        frame = self.to_frame()
+        return _readable(
+            frame,
+            {
+                "subject": frame["subject"].map(lambda s: (names or {}).get(s, s)),
+                "from → to": frame["origin"] + " → " + frame["destination"],
+            },
+            rest=["kind", "system", "recipient", "recipient_type", "data", "confidence"],
+            tail=["regimes", "notes", "sources", "evidence", "id"],
+        )
+
     def to_csv(self) -> str:
         """Return one CSV row per transfer, safe to open in a spreadsheet."""
         from residency.export import transfers_csv
@@ -293,11 +307,47 @@ class RouteList(_FrameList):
 
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
+    def readable_frame(self) -> pd.DataFrame:
+        """Return the register as a lawyer reads it: subjects by name, from (the origin
+        regimes) → to, the basis in words, instrument and TIA first; the id last."""
+        frame = self.to_frame()
+        frame["systems"] = frame["systems"].map(
+            lambda text: "; ".join(self.labels.get(s, s) for s in text.split("; ") if s)
+        )
+        return _readable(
+            frame,
+            {
+                "subjects": frame["subjects"],
+                "from → to": frame["regimes"] + " → " + frame["destination"],
+            },
+            rest=["subject_count", "kind", "recipient", "recipient_type", "data", "systems"],
+            tail=["confidence", "notes", "sources", "id"],
+        )
+
     def to_csv(self) -> str:
         """Return the register by route as CSV, safe to open in a spreadsheet."""
         from residency.export import routes_csv
 
         return routes_csv(self.data, self.labels)
+
+
+def _readable(
+    frame: pd.DataFrame, first: dict[str, Any], *, rest: list[str], tail: list[str]
+) -> pd.DataFrame:
+    import pandas as pd
+
+    from residency.rules import BASIS_LABELS
+
+    tia = frame["tia_required"].map(lambda v: "yes" if str(v) == "True" else "no")
+    head = pd.DataFrame(
+        {
+            **first,
+            "basis": frame["basis"].map(lambda b: BASIS_LABELS.get(b, b)),
+            "instrument": frame["instrument"],
+            "TIA required": tia,
+        }
+    )
+    return pd.concat([head, frame[rest + tail]], axis=1)
 
 
 class FindingList(_FrameList):

@@ -28,7 +28,7 @@ from residency import places
 from residency._resources import data_file
 from residency.findings import Assessment, Finding
 from residency.query import Location
-from residency.rules import BASES, SEVERITIES, Transfer
+from residency.rules import BASES, BASIS_LABELS, SEVERITIES, Transfer
 
 # Worst first: the legal basis of a transfer (arcs are coloured by the worst on a route).
 BASIS_ORDER = (
@@ -77,13 +77,7 @@ STATUS_LABELS = {
     "high": "high-severity finding",
     "medium": "medium-severity finding",
     "low": "low-severity finding",
-    "no_basis": "no legal basis",
-    "needs_review": "needs review",
-    "safeguard": "safeguard (e.g. SCCs)",
-    "adequacy": "adequacy decision",
-    "unrestricted": "no restriction at origin",
-    "free_flow": "free flow (e.g. within the EEA)",
-    "own_staff": "own staff abroad",
+    **BASIS_LABELS,
     "origin": "data originates here (no transfer into it)",
 }
 COUNTRY_LEGEND = (

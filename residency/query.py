@@ -512,13 +512,21 @@ def display_name(G: nx.DiGraph, node: str) -> str:
 
 
 def path_text(G: nx.DiGraph, path: tuple[str, ...] | list[str]) -> str:
-    """Render a path with its edge kinds, e.g. ``client:acme -uses-> system:slack``."""
-    parts = [path[0]]
+    """Render a path with its edge kinds, e.g. ``client:acme -uses-> system:slack``.
+
+    A sub-processor shows its name: ``Amazon Web Services, Inc. (subprocessor:slack:...)``.
+    """
+    parts = [_node_text(G, path[0])]
     for u, v in pairwise(path):
+        node = _node_text(G, v)
         if G.has_edge(u, v):
-            parts.append(f" -{G.edges[u, v]['kind']}-> {v}")
+            parts.append(f" -{G.edges[u, v]['kind']}-> {node}")
         elif G.has_edge(v, u):
-            parts.append(f" <-{G.edges[v, u]['kind']}- {v}")
+            parts.append(f" <-{G.edges[v, u]['kind']}- {node}")
         else:
-            parts.append(f" ~ {v}")
+            parts.append(f" ~ {node}")
     return "".join(parts)
+
+
+def _node_text(G: nx.DiGraph, node: str) -> str:
+    return display_name(G, node) if node.startswith("subprocessor:") else node

@@ -176,12 +176,29 @@ def test_as_of_date_changes_the_bases(at):
 def test_transfers_page_lists_routes_then_one_subjects_transfers(at):
     at = _page(at, "app_pages/transfers.py")
     register = at.dataframe[0].value
-    assert {"destination", "recipient", "basis", "subject_count"} <= set(register.columns)
+    assert list(register.columns[:5]) == [
+        "subjects",
+        "from → to",
+        "basis",
+        "instrument",
+        "TIA required",
+    ]
+    assert register.columns[-1] == "id"  # the hash id last
+    assert "adequacy decision" in set(register["basis"])  # the basis as a label
     assert len(at.dataframe) == 1  # no subject chosen: the register only
     at.selectbox(key="transfer-subject").set_value("client:kestrelwood").run()
     assert not at.exception
     transfers = at.dataframe[1].value
-    assert set(transfers["subject"]) == {"client:kestrelwood"}
+    assert list(transfers.columns[:5]) == [
+        "subject",
+        "from → to",
+        "basis",
+        "instrument",
+        "TIA required",
+    ]
+    assert transfers.columns[-1] == "id"
+    assert {s.split(" (")[-1] for s in transfers["subject"]} == {"client:kestrelwood)"}
+    assert all("→" in v for v in transfers["from → to"])
 
 
 def test_findings_filters(at):

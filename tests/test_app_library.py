@@ -114,3 +114,46 @@ def test_views_fit_the_data_and_europe():
     world = geo.view([])
     assert world["zoom"] < 1.5
     assert geo.view(["DE", "FR"])["zoom"] > europe["zoom"]
+
+
+def test_findings_and_evidence_name_subjects_and_subprocessors(agency, demo):
+    found = agency.findings(as_of=TODAY, subject="client:corrmore")
+    assert all(f.explanation.count("Corrmore Ltd (client:corrmore)") >= 1 for f in found)
+    assert agency.display_name("client:corrmore") == "Corrmore Ltd (client:corrmore)"
+    assert (
+        agency.display_names("client")["client:vellacott"]
+        == "Vellacott Health Inc (client:vellacott)"
+    )
+    # findings shared between alike subjects are re-addressed to each one's own name
+    for f in demo.findings(as_of=TODAY):
+        if f.rule.startswith(("transfer.", "localisation.", "concern.")):
+            assert f.explanation.startswith(demo.display_name(f.subject)), f.explanation
+    paths = [e for f in demo.findings(as_of=TODAY) for e in f.evidence if "subprocessor:" in e]
+    assert paths
+    sub = next(n for n in demo.graph.nodes if n.startswith("subprocessor:"))
+    label = demo.graph.nodes[sub]["label"]
+    text = demo.path_text(("system:" + sub.split(":")[1], sub))
+    assert f"{label} ({sub})" in text
+
+
+def test_the_export_carries_display_names(agency):
+    doc = agency.export(as_of=TODAY)
+    assert doc["subjects"]["client:corrmore"]["label"] == "Corrmore Ltd"
+    for f in doc["findings"]:
+        assert f["subject_label"] == doc["subjects"][f["subject"]]["label"]
+    assert any("Corrmore Ltd (client:corrmore)" in f["explanation"] for f in doc["findings"])
+    for route in doc["routes"]:
+        assert all(s in doc["subjects"] for s in route["subjects"]["ids"])
+        assert all(doc["systems"][s]["label"] for s in route["systems"])
+
+
+def test_transfer_tables_read_as_a_lawyer_reads_them(agency):
+    names = agency.display_names()
+    one = agency.transfers("client:corrmore", as_of=TODAY).readable_frame(names)
+    assert list(one.columns[:5]) == ["subject", "from → to", "basis", "instrument", "TIA required"]
+    assert one.columns[-1] == "id"
+    assert set(one["subject"]) == {"Corrmore Ltd (client:corrmore)"}
+    assert "no legal basis" in set(one["basis"])
+    register = agency.routes(as_of=TODAY).readable_frame()
+    assert register.columns[-1] == "id"
+    assert "Chatter" in set(register["systems"])
