@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
@@ -110,6 +111,21 @@ def _guarded(p, outside: list[str]):
     return browser, context.new_page()
 
 
+def _pixel(box, lon: float, lat: float) -> tuple[float, float]:
+    """Where a point lies on the canvas in the app's "Whole world" view (Web Mercator)."""
+    from residency.geo import view
+
+    world = view([])
+    size = 512 * 2 ** world["zoom"]
+
+    def merc(degrees: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(degrees) / 2))
+
+    x = box["width"] / 2 + (lon - world["longitude"]) / 360 * size
+    y = box["height"] / 2 - (merc(lat) - merc(world["latitude"])) / (2 * math.pi) * size
+    return box["x"] + x, box["y"] + y
+
+
 def _wait_for_map(page, colours, *, grey_min: int, coloured_min: int):
     """Poll the map's canvas until deck.gl has drawn the world and these colours."""
     canvas = page.locator("canvas").first
@@ -160,6 +176,14 @@ def test_app_opens_on_an_inventory_and_a_typed_date_applies(agency_server, tmp_p
             coloured_min=2_000,
         )
         (tmp_path / "map.png").write_bytes(png)
+        page.get_by_text("Whole world").click()  # a known view: hover a country by position
+        time.sleep(3)
+        canvas = page.locator("canvas").first
+        box = canvas.bounding_box()
+        page.mouse.move(*_pixel(box, -52, -10))  # Brazil: none of this organisation's data
+        tip = page.locator(".deck-tooltip")
+        tip.wait_for(state="visible", timeout=20_000)
+        label, tip_box = tip.inner_text(), tip.bounding_box()
         sidebar = page.locator("section[data-testid='stSidebar']")
         name = sidebar.inner_text()
         date_box = sidebar.get_by_label("or type a date and press Enter")
@@ -171,4 +195,11 @@ def test_app_opens_on_an_inventory_and_a_typed_date_applies(agency_server, tmp_p
     assert drawn, f"the map did not draw (grey {grey}, coloured {coloured}); see {tmp_path}"
     assert all(n > 200 for n in coloured.values()), coloured  # China, the US, Germany
     assert "Harbour & Pine Studio" in name
+    assert label.startswith("Brazil"), label  # country names on hover, data or not
+    inside = (
+        box["x"] <= tip_box["x"]
+        and tip_box["x"] + tip_box["width"] <= box["x"] + box["width"]
+        and box["y"] <= tip_box["y"] <= box["y"] + box["height"]
+    )
+    assert inside, (tip_box, box)  # the tooltip stays inside the map
     assert outside == [], f"requests left the machine: {outside}"
