@@ -98,7 +98,7 @@ def keep_upload(m: DataMap, file_name: str, content: bytes) -> str:
         st.session_state[UPLOAD_KEY] = (file_name, content)
         return f"only in this browser session (the store refused it: {exc})"
     choose("stored", m.name)
-    return f"in the store {store.url} as {m.name!r}"
+    return f"in the store {store.shown_url} as {m.name!r}"
 
 
 def source() -> tuple[str, str]:
@@ -118,7 +118,7 @@ def _load(kind: str, value: str) -> DataMap:
         store = Store()
         record = next((r for r in store.names() if r.name == value), None)
         if record is None:
-            msg = f"no inventory named {value!r} in the store {store.url}"
+            msg = f"no inventory named {value!r} in the store {store.shown_url}"
             raise ResidencyError(msg)
         return stored_map(store.url, value, record.content_hash)
     return demo_map()
@@ -142,7 +142,7 @@ def current() -> tuple[DataMap, date]:
         kind, m = "demo", demo_map()
     with st.sidebar:
         st.markdown(f"**{m.name}**")
-        store = Store().url if kind == "stored" else ""
+        store = Store().shown_url if kind == "stored" else ""
         st.caption(CAPTIONS[kind].format(value=value, store=store))
         as_of = date_picker()
         disclaimer()

@@ -157,3 +157,48 @@ def test_transfer_tables_read_as_a_lawyer_reads_them(agency):
     register = agency.routes(as_of=TODAY).readable_frame()
     assert register.columns[-1] == "id"
     assert "Chatter" in set(register["systems"])
+
+
+def test_app_refuses_a_broken_inventory_before_starting(tmp_path):
+    bad = tmp_path / "inventory.yaml"
+    bad.write_text("organisation: {name: X, country: XX}\n", encoding="utf-8")
+    out = runner.invoke(app, ["app", "--inventory", str(bad), "--port", "1"])
+    assert out.exit_code == 1
+    assert "problem" in out.output and "Traceback" not in out.output
+    missing = runner.invoke(
+        app, ["app", "--stored", "Nobody", "--db", str(tmp_path / "s.db"), "--port", "1"]
+    )
+    assert missing.exit_code == 1 and "no inventory named 'Nobody'" in missing.output
+
+
+def test_app_environment_names_the_organisation_with_absolute_paths(tmp_path, monkeypatch):
+    from residency.cli import _app_environment
+    from residency.inventory import read_inventory
+    from residency.store import Store
+
+    monkeypatch.chdir(tmp_path)
+    env = _app_environment(Path(AGENCY), None, "store.db")
+    assert env["RESIDENCY_APP_INVENTORY"] == str(AGENCY.resolve())
+    assert env["RESIDENCY_DB"] == f"sqlite:///{tmp_path / 'store.db'}"  # absolute
+    Store(tmp_path / "store.db").import_inventory(read_inventory(AGENCY))
+    env = _app_environment(None, "Harbour & Pine Studio", str(tmp_path / "store.db"))
+    assert env["RESIDENCY_APP_STORED"] == "Harbour & Pine Studio"
+    assert env["RESIDENCY_APP_INVENTORY"] == ""
+
+
+def test_make_demo_passes_the_inventory_on():
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = AGENCY.parent.parent.parent
+
+    def dry(*args: str) -> str:
+        done = subprocess.run(
+            ["make", "-n", "demo", *args], cwd=root, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert dry("INVENTORY=myorg/").endswith('residency app --inventory "myorg/"')
+    assert dry().endswith("residency app")
