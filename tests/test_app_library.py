@@ -196,9 +196,13 @@ def test_make_demo_passes_the_inventory_on():
 
     def dry(*args: str) -> str:
         done = subprocess.run(
-            ["make", "-n", "demo", *args], cwd=root, capture_output=True, text=True, check=True
+            ["make", "--no-print-directory", "-n", "demo", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        return done.stdout.strip().splitlines()[-1]
+        return next(ln for ln in done.stdout.splitlines() if "residency app" in ln).strip()
 
     assert dry("INVENTORY=myorg/").endswith('residency app --inventory "myorg/"')
     assert dry().endswith("residency app")
