@@ -101,6 +101,14 @@ def keep_upload(m: DataMap, file_name: str, content: bytes) -> str:
     return f"in the store {store.shown_url} as {m.name!r}"
 
 
+def stored_names() -> list[str]:
+    """Return the organisations kept in this server's store (none if it cannot be opened)."""
+    try:
+        return [r.name for r in Store().names()]
+    except ResidencyError:
+        return []
+
+
 def source() -> tuple[str, str]:
     """Return what this session shows: ``(kind, value)`` with kind demo, inventory, stored or
     upload."""

@@ -43,7 +43,14 @@ else:
             st.session_state["kept-upload"] = (upload.name, len(content), uploaded.name)
             st.success(f"{upload.name} is valid and now in use on every page; kept {where}.")
 
-kind, _ = ui.source()
+kind, value = ui.source()
+stored = ui.stored_names()
+if stored:
+    cols = st.columns([3, 1])
+    pick = cols[0].selectbox("Or open an organisation kept in the store", stored, key="open-stored")
+    if cols[1].button("Open", key="open-stored-button") and (kind, value) != ("stored", pick):
+        ui.choose("stored", pick)
+        st.rerun()
 if kind != "demo" and st.button("Back to the demo organisation", key="back-to-demo"):
     ui.choose("demo")
     st.rerun()

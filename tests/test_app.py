@@ -315,6 +315,28 @@ def test_app_opens_on_a_stored_organisation(at, monkeypatch, tmp_path):
     assert "Stored inventory" in at.sidebar.caption[0].value
 
 
+def test_findings_by_subject_name(agency):
+    at = _page(agency, "app_pages/findings.py")
+    labels = at.selectbox(key="finding-subject").options
+    assert "Corrmore Ltd (client:corrmore)" in labels
+    at.selectbox(key="finding-subject").set_value("client:vellacott").run()
+    assert not at.exception
+    assert at.expander and all("Vellacott Health Inc" in e.label for e in at.expander)
+
+
+def test_open_a_stored_organisation_from_the_page(at, tmp_path):
+    from residency.inventory import read_inventory
+    from residency.store import Store
+
+    Store(tmp_path / "store.db").import_inventory(read_inventory(AGENCY))
+    at = _page(at, "app_pages/inventory.py")
+    assert at.selectbox(key="open-stored").options == ["Harbour & Pine Studio"]
+    at.button(key="open-stored-button").click().run()
+    assert not at.exception
+    assert "Harbour & Pine Studio" in at.sidebar.markdown[0].value
+    assert "Harbour & Pine Studio" in AppTest.from_file(APP).run().sidebar.markdown[0].value
+
+
 def test_date_picker_covers_the_legal_data(at):
     from residency.jurisdictions import legal_data
 
