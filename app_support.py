@@ -325,6 +325,23 @@ def deck(
         }
         for r in flows.to_dict("records")
     ]
+    dots = pdk.Layer(
+        "ScatterplotLayer",
+        points,
+        id="dots",
+        get_position="position",
+        get_fill_color="fill",
+        get_line_color=[60, 60, 60, 200],
+        stroked=True,
+        line_width_min_pixels=0.5,
+        get_radius=30000,
+        radius_min_pixels=4,
+        radius_max_pixels=8,
+        pickable=True,
+        # Drawn over the arcs that end here: hovering a country's label point shows the
+        # country, not an arc.
+        parameters={"depthCompare": "always"},
+    )
     layers = [
         pdk.Layer(
             "GeoJsonLayer",
@@ -346,20 +363,6 @@ def deck(
             line_width_min_pixels=0.6,
             pickable=True,
         ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            points,
-            id="dots",
-            get_position="position",
-            get_fill_color="fill",
-            get_line_color=[60, 60, 60, 200],
-            stroked=True,
-            line_width_min_pixels=0.5,
-            get_radius=30000,
-            radius_min_pixels=3,
-            radius_max_pixels=8,
-            pickable=True,
-        ),
     ]
     if arcs:
         layers.append(
@@ -377,6 +380,7 @@ def deck(
                 pickable=True,
             )
         )
+    layers.append(dots)
     shown = view or geo.view([])
     controller = {"scrollZoom": wheel_zoom, "dragPan": True, "doubleClickZoom": True}
     # map_provider=None and no map_style: no third-party base map is ever requested.

@@ -184,6 +184,11 @@ def test_app_opens_on_an_inventory_and_a_typed_date_applies(agency_server, tmp_p
         tip = page.locator(".deck-tooltip")
         tip.wait_for(state="visible", timeout=20_000)
         label, tip_box = tip.inner_text(), tip.bounding_box()
+        from residency.geo import point_of
+
+        page.mouse.move(*_pixel(box, *point_of("CN")))  # where China's arcs end: the country
+        page.get_by_text("People's Republic of China (CN)").wait_for(timeout=20_000)
+        china = tip.inner_text()
         sidebar = page.locator("section[data-testid='stSidebar']")
         name = sidebar.inner_text()
         date_box = sidebar.get_by_label("or type a date and press Enter")
@@ -202,4 +207,5 @@ def test_app_opens_on_an_inventory_and_a_typed_date_applies(agency_server, tmp_p
         and box["y"] <= tip_box["y"] <= box["y"] + box["height"]
     )
     assert inside, (tip_box, box)  # the tooltip stays inside the map
+    assert "medium-severity finding: Sensitive data reaches a country of concern" in china
     assert outside == [], f"requests left the machine: {outside}"
