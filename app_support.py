@@ -315,8 +315,8 @@ def deck(
         {
             "source": list(r["geometry"].coords[0]),
             "target": list(r["geometry"].coords[-1]),
-            "colour": _rgb(r["basis"], 130),
-            "width": round(1 + 4 * math.sqrt(r["subjects"] / widest), 2),
+            "colour": _rgb(r["basis"], 120),
+            "width": round(1 + 3 * math.sqrt(r["subjects"] / widest), 2),
             "name": (
                 f"{r['origin']} → {r['destination']}: data of {r['subjects']} subjects, "
                 f"{r['transfers']} transfers\nworst basis: {r['basis_label']}\n"
@@ -418,6 +418,7 @@ def legend(*, arcs: bool = True, colour_by: str = "status") -> None:
 
 
 VIEWS = ("Fit the data", "Europe", "Whole world")
+MANY_ARCS = 40  # more origin -> destination pairs than this: arcs start switched off
 
 
 def world_map(
@@ -434,7 +435,12 @@ def world_map(
     flows = geo.flow_frame(assessment, chosen, by_basis=False)
     cols = st.columns([2, 1, 1])
     where = cols[0].radio("View", VIEWS, horizontal=True, key=f"{key}-view")
-    arcs = cols[1].toggle("Arcs", value=True, key=f"{key}-arcs")
+    arcs = cols[1].toggle(
+        "Arcs",
+        value=len(flows) <= MANY_ARCS,  # at agency scale the countries speak first
+        key=f"{key}-arcs",
+        help=f"{len(flows)} origin → destination pairs; off by default above {MANY_ARCS}.",
+    )
     wheel = cols[2].toggle(
         "Zoom with the wheel",
         value=False,
