@@ -1,9 +1,14 @@
-"""One real browser: Debian's Chromium loads the app, the map draws, nothing leaves the machine."""
+"""One real browser: a system Chromium loads the app, the map draws, nothing leaves the machine.
+
+The browser is ``$CHROMIUM`` when set (as ``make test CHROMIUM=/path``), else the chromium on
+PATH; never a downloaded browser build.
+"""
 
 from __future__ import annotations
 
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,7 +20,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("CHROMIUM", "").strip()
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or "/usr/bin/chromium"
+)
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,7 +53,10 @@ AGENCY = ROOT / "tests" / "data" / "agency"  # a small test organisation
 def _start(tmp_path_factory, *extra: str):
     """Start `residency app` (the CLI's way in) on a free port; yield its URL; stop it."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install a chromium package (make test does, with "
+            "apt-get), or point CHROMIUM=/path/to/chromium at one"
+        )
     port = _free_port()
     folder = tmp_path_factory.mktemp("server")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "RESIDENCY_DB": str(folder / "store.db")}

@@ -308,6 +308,21 @@ def test_quebec_regions_resolve_to_the_subdivision():
     assert [h.country for h in inv.systems[0].hosting] == ["CA-QC", "CA"]
 
 
+def test_aws_canada_central_is_in_montreal_quebec():
+    """AWS ca-central-1 is in Montréal (vendors-interop-review-2026-12 A1): data of a Québec
+    client kept there by a Québec organisation does not leave Québec."""
+    from residency import DataMap
+
+    inv = parse_inventory_text(
+        "organisation: {name: X, country: CA-QC}\n"
+        "systems: [{id: s, vendor: V, vendor_country: CA-QC, data: [contact_details],\n"
+        "  hosting: [{provider: aws, region: ca-central-1}]}]\n"
+        "clients: [{id: c, country: CA-QC, systems: [s]}]\n"
+    )
+    assert inv.systems[0].hosting[0].country == "CA-QC"
+    assert DataMap.from_inventory(inv).transfers(subject="client:c") == []
+
+
 def test_unmapped_categories_are_a_warning(small_text):
     inv = parse_inventory_text(small_text.replace("data: [messages]", "data: [cat_pictures]"))
     assert any("'cat_pictures' has no fideslang mapping" in w for w in inv.warnings)

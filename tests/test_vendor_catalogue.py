@@ -334,9 +334,26 @@ def test_catalogue_inventories_answer_as_the_same_facts_written_inline(choice):
     assert _answers(a) == _answers(b)
 
 
-def test_the_demo_still_reads_without_the_catalogue():
+def test_the_demo_names_the_catalogue_and_keeps_only_its_own_decisions():
+    """Issue 10 item 7: every demo system comes from the catalogue; the inventory holds the plan,
+    option, data, signed safeguards and opt-outs, and the catalogue's corrections show up."""
     inv = read_inventory()
-    assert inv.from_catalogue == {}
+    assert set(inv.from_catalogue) == {s.id for s in inv.systems}
+    raw = (Path(__file__).parent.parent / "data" / "demo" / "inventory.yaml").read_text()
+    for vendor_fact in ("subprocessors:", "hosting:", "vendor_country:", "sources:"):
+        assert vendor_fact not in raw
+    by_id = {s.id: s for s in inv.systems}
+    assert by_id["hr"].vendor == "Personio SE & Co. KG"
+    # Atlassian's data contribution on Standard: metadata cannot be opted out (from 2026-08-17).
+    atlassian = by_id["atlassian"].ai_training
+    assert atlassian is not None and atlassian.opt_out == "not_possible"
+    assert str(atlassian.since) == "2026-08-17"
+    # The agency's own decisions win over the catalogue.
+    assert by_id["slack"].safeguards == ["EU SCC 2021"]
+    assert by_id["hubspot"].ai_training is not None
+    assert str(by_id["hubspot"].ai_training.opted_out) == "2026-05-04"
+    # GovSlack's AWS US-GOV-EAST entry is not a commercial workspace's sub-processor.
+    assert not any("GovSlack hosting" in (p.purpose or "") for p in by_id["slack"].subprocessors)
 
 
 # ---------------------------------------------------------------- sub-processor import
@@ -429,6 +446,7 @@ def test_a_small_agency_is_described_in_about_thirty_lines():
     lines = [x for x in AGENCY.read_text().splitlines() if x.strip() and not x.startswith("#")]
     assert len(lines) <= 32
     m = residency.load(AGENCY)
+    assert len(m.inventory.staff) == 12
     assert len(m.inventory.from_catalogue) == 10
     rules = {f.rule for f in m.findings()}
     assert any(r.startswith("ai.") for r in rules), rules
