@@ -24,7 +24,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $(BIN)/.app-installed $@
 
 demo: $(BIN)/.app-installed  ## the app on the demo organisation: http://127.0.0.1:8501
-	$(BIN)/residency app
+	$(BIN)/residency app $(if $(INVENTORY),--inventory "$(INVENTORY)")
 
 where: $(BIN)/.app-installed  ## the same answer in the terminal: where each client's data lives
 	$(BIN)/residency where

@@ -263,14 +263,17 @@ def where(
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    as_of: AsOfOpt = None,
     no_pager: NoPagerOpt = False,
 ) -> None:
-    """Where does a subject's data live: stored, processed, accessed, trained, with evidence."""
+    """Where does a subject's data live: stored, processed, accessed, trained, with evidence,
+    the client's contractual residency clause and the findings about the subject."""
     m = _map(inventory, stored, db)
     if subject is None:
         _overview(m, as_json)
         return
     result = m.where(subject)
+    findings = m.findings(as_of=as_of, subject=subject)
     if as_json:
         _print_json(
             {
@@ -278,19 +281,48 @@ def where(
                 "label": result.label,
                 "origin": result.origin,
                 "countries": result.countries,
+                "residency_clause": list(result.residency),
+                "outside_residency_clause": result.outside_residency,
                 "locations": [_location_json(m, loc) for loc in result.locations],
+                "findings": [f.as_dict(sources=False) for f in findings],
             }
         )
         return
     console = _console()
     console.print(
-        f"{result.label} ({result.subject}), origin {result.origin}: "
+        f"{result.display}, origin {result.origin}: "
         f"data reaches {count(len(result.countries), 'country', 'countries')}: "
         f"{', '.join(result.countries)}",
         highlight=False,
     )
-    _locations_table(m, result.locations, console, show_subject=False)
-    console.print("Not legal advice.", style="dim")
+    if result.residency:
+        outside = result.outside_residency
+        console.print(
+            f"Contractual residency clause: {result.residency_text}. "
+            + (
+                f"OUTSIDE it: {', '.join(outside)} (rows marked !)."
+                if outside
+                else "Every place is within it."
+            ),
+            style="bold red" if outside else None,
+            highlight=False,
+        )
+    _locations_table(m, result.locations, console, show_subject=False, clause=result)
+    if findings:
+        console.print(f"{count(len(findings), 'finding')} about {result.label}:", highlight=False)
+        for f in findings:
+            console.print(
+                f"  {f.severity:<6} {f.title} ({f.rule}) in {', '.join(f.countries)}  [{f.id}]",
+                highlight=False,
+            )
+        console.print(
+            "Details: residency findings (each finding's explanation and evidence).",
+            style="dim",
+            highlight=False,
+        )
+    else:
+        console.print(f"No findings about {result.label}.", highlight=False)
+    _footer(console, as_of=as_of)
 
 
 def _overview(m: DataMap, as_json: bool) -> None:
@@ -336,21 +368,32 @@ def _location_json(m: DataMap, loc: query.Location) -> dict[str, Any]:
 
 
 def _locations_table(
-    m: DataMap, locations: list[query.Location], console: Console, *, show_subject: bool
+    m: DataMap,
+    locations: list[query.Location],
+    console: Console,
+    *,
+    show_subject: bool,
+    clause: query.WhereResult | None = None,
 ) -> None:
-    columns = (["subject"] if show_subject else []) + [
-        "country",
-        "kind",
-        "system",
-        "recipient",
-        "data",
-        "evidence",
-    ]
+    marked = clause is not None and bool(clause.residency)
+    columns = (
+        (["subject"] if show_subject else [])
+        + (["!"] if marked else [])
+        + [
+            "country",
+            "kind",
+            "system",
+            "recipient",
+            "data",
+            "evidence",
+        ]
+    )
     if console.is_terminal and console.width < 120:  # a block per location reads at 80 columns
         out = sys.stdout
         for loc in sorted(locations, key=query._sort_key):
             who = f"{loc.subject}  " if show_subject else ""
-            out.write(f"\n{who}{loc.country} {loc.country_name}  {loc.kind}  {loc.system}\n")
+            mark = "! " if marked and clause.within_residency(loc.country) is False else ""
+            out.write(f"\n{mark}{who}{loc.country} {loc.country_name}  {loc.kind}  {loc.system}\n")
             recipient = loc.recipient + (f" ({loc.detail})" if loc.detail else "")
             out.writelines(_indented(f"recipient: {recipient}", console))
             out.writelines(_indented(f"data: {', '.join(loc.data)}", console))
@@ -360,6 +403,9 @@ def _locations_table(
     table = Table(*columns, show_lines=False)
     for loc in sorted(locations, key=query._sort_key):
         cells = [loc.subject] if show_subject else []
+        if marked:
+            assert clause is not None
+            cells.append("!" if clause.within_residency(loc.country) is False else "")
         recipient = loc.recipient + (f" ({loc.detail})" if loc.detail else "")
         cells += [
             f"{loc.country} {loc.country_name}",
@@ -1085,12 +1131,17 @@ def stored(db: DbOpt = None) -> None:
 @user_errors
 def app_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8501,
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
 ) -> None:
-    """Start the Streamlit app (world map, findings, what-if) on http://127.0.0.1:PORT."""
+    """Start the Streamlit app (world map, findings, what-if) on http://127.0.0.1:PORT,
+    on an inventory (--inventory), a stored organisation (--stored) or the demo."""
     import os
 
     folder = app_folder()
     _check_port(port)
+    os.environ.update(_app_environment(inventory, stored, db))
     command = [
         sys.executable,
         "-m",
@@ -1111,6 +1162,22 @@ def app_command(
     # Become the Streamlit server (no child process): signals such as Ctrl+C or a
     # supervisor's SIGTERM reach the server itself.
     os.execv(sys.executable, command)
+
+
+def _app_environment(inventory: Path | None, stored: str | None, db: str | None) -> dict[str, str]:
+    """Check the organisation the app opens on (every problem reported here, before the
+    server starts) and say it to the app: absolute paths, as the app runs elsewhere."""
+    if inventory is not None or stored is not None:
+        _err(f"opening the app on {_map(inventory, stored, db).name}")
+    url = _store.database_url(db)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    env = {"RESIDENCY_DB": url, "RESIDENCY_APP_INVENTORY": "", "RESIDENCY_APP_STORED": ""}
+    if inventory is not None:
+        env["RESIDENCY_APP_INVENTORY"] = str(inventory.resolve())
+    elif stored is not None:
+        env["RESIDENCY_APP_STORED"] = stored
+    return env
 
 
 def _check_port(port: int) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import UserList
 from dataclasses import dataclass, field
 from datetime import date
@@ -119,9 +120,33 @@ class DataMap:
         """
         return TransferList(self.assessment(as_of=as_of, subject=subject).transfers)
 
-    def findings(self, *, as_of: date | str | None = None) -> FindingList:
-        """Answer what a lawyer must act on, most severe first, with evidence and sources."""
-        return FindingList(self.assessment(as_of=as_of).findings)
+    def findings(
+        self, *, as_of: date | str | None = None, subject: str | None = None
+    ) -> FindingList:
+        """Answer what a lawyer must act on, most severe first, with evidence and sources.
+
+        With ``subject``, only the findings about it: a client's or staff member's own,
+        or, for a system, every finding about it or whose evidence runs through it.
+        """
+        assessment = self.assessment(as_of=as_of)
+        found = assessment.findings
+        if subject is None:
+            return FindingList(found)
+        self.where(subject)  # a clear error for an unknown subject
+        if not subject.startswith("system:"):
+            return FindingList([f for f in found if f.subject == subject])
+        system = subject.split(":", 1)[1]
+        carried = {r.id for r in assessment.routes if subject in r.systems}
+        node = re.compile(re.escape(subject) + r"(?![\w.-])")
+        return FindingList(
+            [
+                f
+                for f in found
+                if f.system == system
+                or carried.intersection(f.routes)
+                or any(node.search(e) for e in f.evidence)
+            ]
+        )
 
     def finding_groups(self, *, as_of: date | str | None = None) -> FindingGroupList:
         """Answer the findings grouped by what fixes them, one row per rule and system or regime.
@@ -280,6 +305,14 @@ class DataMap:
     def _labels(self) -> dict[str, str]:
         return {s: self.graph.nodes[s]["label"] for s in query.subjects(self.graph)}
 
+    def display_name(self, node: str) -> str:
+        """Return a node as a reader sees it: ``Corrmore Ltd (client:corrmore)``."""
+        return query.display_name(self.graph, node)
+
+    def display_names(self, kind: str | None = None) -> dict[str, str]:
+        """Return every subject id (or those of one kind) with its display name."""
+        return {s: query.display_name(self.graph, s) for s in self.subjects(kind)}
+
     def path_text(self, path: tuple[str, ...] | list[str]) -> str:
         """Render an evidence path with its edge kinds."""
         return query.path_text(self.graph, path)
@@ -319,6 +352,20 @@ class TransferList(_FrameList):
         import pandas as pd
 
         return pd.DataFrame(rows, columns=REGISTER_COLUMNS)
+
+    def readable_frame(self, names: dict[str, str] | None = None) -> pd.DataFrame:
+        """Return one row per transfer as a lawyer reads it: subject by name, from → to,
+        the basis in words, instrument and TIA first; the id last."""
+        frame = self.to_frame()
+        return _readable(
+            frame,
+            {
+                "subject": frame["subject"].map(lambda s: (names or {}).get(s, s)),
+                "from → to": frame["origin"] + " → " + frame["destination"],
+            },
+            rest=["kind", "system", "recipient", "recipient_type", "data", "confidence"],
+            tail=["regimes", "notes", "sources", "evidence", "id"],
+        )
 
     def to_csv(self) -> str:
         """Return one CSV row per transfer, safe to open in a spreadsheet."""
@@ -376,11 +423,47 @@ class RouteList(_FrameList):
 
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
+    def readable_frame(self) -> pd.DataFrame:
+        """Return the register as a lawyer reads it: subjects by name, from (the origin
+        regimes) → to, the basis in words, instrument and TIA first; the id last."""
+        frame = self.to_frame()
+        frame["systems"] = frame["systems"].map(
+            lambda text: "; ".join(self.labels.get(s, s) for s in text.split("; ") if s)
+        )
+        return _readable(
+            frame,
+            {
+                "subjects": frame["subjects"],
+                "from → to": frame["regimes"] + " → " + frame["destination"],
+            },
+            rest=["subject_count", "kind", "recipient", "recipient_type", "data", "systems"],
+            tail=["confidence", "notes", "sources", "id"],
+        )
+
     def to_csv(self) -> str:
         """Return the register by route as CSV, safe to open in a spreadsheet."""
         from residency.export import routes_csv
 
         return routes_csv(self.data, self.labels)
+
+
+def _readable(
+    frame: pd.DataFrame, first: dict[str, Any], *, rest: list[str], tail: list[str]
+) -> pd.DataFrame:
+    import pandas as pd
+
+    from residency.rules import BASIS_LABELS
+
+    tia = frame["tia_required"].map(lambda v: "yes" if str(v) == "True" else "no")
+    head = pd.DataFrame(
+        {
+            **first,
+            "basis": frame["basis"].map(lambda b: BASIS_LABELS.get(b, b)),
+            "instrument": frame["instrument"],
+            "TIA required": tia,
+        }
+    )
+    return pd.concat([head, frame[rest + tail]], axis=1)
 
 
 class FindingList(_FrameList):
@@ -518,3 +601,21 @@ def load(path: str | Path | None = None) -> DataMap:
     listing every problem if the inventory is invalid.
     """
     return DataMap.from_inventory(read_inventory(path))
+
+
+def open_map(
+    inventory: str | Path | None = None,
+    *,
+    stored: str | None = None,
+    db: str | Path | None = None,
+) -> DataMap:
+    """Return the map of an inventory file or folder, of an organisation kept in the store
+    (``stored``, in the store ``db``), or, with neither, the built-in demo organisation."""
+    if stored is not None:
+        if inventory is not None:
+            msg = "give either --inventory or --stored, not both"
+            raise ResidencyError(msg)
+        from residency.store import Store
+
+        return DataMap.from_inventory(Store(db).load_inventory(stored))
+    return load(inventory)

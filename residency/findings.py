@@ -22,7 +22,15 @@ from residency import places
 from residency._perf import bulk
 from residency.ai import STRICT, Exposure, exposures_of
 from residency.jurisdictions import CountriesOfConcern, LegalData, Regime, legal_data
-from residency.query import Location, Unit, WhereResult, path_text, subjects, where
+from residency.query import (
+    Location,
+    Unit,
+    WhereResult,
+    display_name,
+    path_text,
+    subjects,
+    where,
+)
 from residency.routes import Hit, Route, SubjectMap, Walker, route_id
 from residency.rules import (
     SEVERITIES,
@@ -261,23 +269,24 @@ def _shared_findings(
         memo[signature] = (sm.subject, found)
         return found
     first, found = known
-    return [_readdressed(f, first, sm.subject) for f in found]
+    return [_readdressed(ctx.G, f, first, sm.subject) for f in found]
 
 
 def _own_findings(ctx: Context, sm: SubjectMap) -> list[Finding]:
     return [*_transfer_findings(ctx, sm), *_localisation(ctx, sm), *_concern(ctx, sm)]
 
 
-def _readdressed(f: Finding, old: str, new: str) -> Finding:
-    def swap(text: str) -> str:
-        assert text.startswith(old), text
-        return new + text[len(old) :]
+def _readdressed(G: nx.DiGraph, f: Finding, old: str, new: str) -> Finding:
+    def swap(text: str, a: str, b: str) -> str:
+        assert text.startswith(a), text
+        return b + text[len(a) :]
 
+    was, now = display_name(G, old), display_name(G, new)
     return replace(
         f,
         subject=new,
-        explanation=swap(f.explanation),
-        evidence=tuple(e if e.startswith("... and") else swap(e) for e in f.evidence),
+        explanation=swap(f.explanation, was, now),
+        evidence=tuple(e if e.startswith("... and") else swap(e, old, new) for e in f.evidence),
     )
 
 
@@ -345,7 +354,7 @@ def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]
     verdicts = list(dict.fromkeys(h.verdict for _, h in pairs if h.verdict is not None))
     countries = tuple(sorted({h.country for _, h in pairs}))
     regimes = sorted({j.regime for v in verdicts for j in v.judgements})
-    head = f"{sm.subject} (origin {sm.origin}, under {', '.join(regimes)})"
+    head = f"{display_name(ctx.G, sm.subject)} (origin {sm.origin}, under {', '.join(regimes)})"
     first = pairs[0][1].verdict
     assert first is not None
     if rule == "transfer.no_basis":
@@ -428,7 +437,8 @@ def _localisation(ctx: Context, sm: SubjectMap) -> list[Finding]:
             where_ = "no stored copy is in the origin" if not inside else "copies are stored abroad"
             cond = f" It applies if: {rule.condition}." if rule.condition else ""
             text = (
-                f"{sm.subject} (origin {origin}): {rule.summary} ({regime.id} {rule.id}); "
+                f"{display_name(ctx.G, sm.subject)} (origin {origin}): {rule.summary} "
+                f"({regime.id} {rule.id}); "
                 f"{where_}: stored in {', '.join(countries)}.{cond}"
             )
             found.append(
@@ -461,7 +471,8 @@ def _contract(ctx: Context, sm: SubjectMap) -> list[Finding]:
     countries = tuple(sorted({h.country for _, h in outside}))
     kinds = sorted({h.kind for _, h in outside})
     text = (
-        f"{sm.subject}'s contract limits its data to {', '.join(limit)}, but it is "
+        f"The contract of {display_name(ctx.G, sm.subject)} limits its data to "
+        f"{', '.join(limit)}, but it is "
         f"{', '.join(kinds)} in {', '.join(countries)}: {_locations_who(outside)}."
     )
     return [
@@ -507,7 +518,7 @@ def _concern(ctx: Context, sm: SubjectMap) -> list[Finding]:
             severity, title, judged, refs = _volume_judgement(regime, rule, cats, volume)
             cond = f" Applies if: {rule.condition}." if rule.condition else ""
             text = (
-                f"{sm.subject} (origin {sm.origin}): {', '.join(cats)} reach "
+                f"{display_name(ctx.G, sm.subject)} (origin {sm.origin}): {', '.join(cats)} reach "
                 f"{', '.join(countries)}, a country of concern under {regime.id} "
                 f"({rule.id}): {_locations_who(hits)}. {rule.summary}{cond}{judged}"
             )
@@ -603,7 +614,7 @@ def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
         countries = tuple(sorted({e.vendor_country for e in group}))
         parts = [_ai_sentence(rule, e) for e in sorted(group, key=lambda e: e.system)]
         regimes = ", ".join(group[0].regimes) or "no regime data"
-        head = f"{subject} (origin {group[0].origin}, under {regimes})"
+        head = f"{display_name(ctx.G, subject)} (origin {group[0].origin}, under {regimes})"
         position = (
             group[0].position or "no regulator position on AI training is recorded for this origin"
         )
