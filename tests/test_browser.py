@@ -222,3 +222,23 @@ def test_app_opens_on_an_inventory_and_a_typed_date_applies(agency_server, tmp_p
     assert inside, (tip_box, box)  # the tooltip stays inside the map
     assert "medium-severity finding: Sensitive data reaches a country of concern" in china
     assert outside == [], f"requests left the machine: {outside}"
+
+
+def test_what_to_do_page_lists_the_plan_and_its_combined_effect(server, tmp_path):
+    """The plan in the browser: the actions, best first, and the effect of those ticked."""
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser, page = _guarded(p, outside)
+        page.goto(server, wait_until="domcontentloaded")
+        page.get_by_role("link", name="What to do").click()
+        first = page.get_by_text("1. Opt out of Slack's AI training")
+        first.wait_for(timeout=180_000)  # the plan judges each candidate with what-if
+        page.get_by_text("Findings fixed").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(tmp_path / "plan.png"), full_page=True)
+        text = page.inner_text("body")
+        browser.close()
+    assert "Sign UK IDTA with" in text
+    assert "Together" in text
+    assert outside == [], f"requests left the machine: {outside}"
