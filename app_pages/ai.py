@@ -27,9 +27,18 @@ else:
 st.subheader("What if...")
 systems = m.subjects("system")
 trained = sorted(set(exposure["system_id"])) if not exposure.empty else []
-opt_out = st.multiselect("Opt out of AI training of", trained, key="whatif-optout")
+names = {s[7:]: m.display_name(s) for s in systems}
+opt_out = st.multiselect(
+    "Opt out of AI training of",
+    trained,
+    key="whatif-optout",
+    format_func=lambda s: names.get(s, s),
+)
 move_system = st.selectbox(
-    "Move the hosting of", ["(none)", *[s[7:] for s in systems]], key="whatif-move-system"
+    "Move the hosting of",
+    ["(none)", *[s[7:] for s in systems]],
+    key="whatif-move-system",
+    format_func=lambda s: names.get(s, s),
 )
 move_to = st.text_input(
     "to (a cloud region such as aws/eu-central-1, or a country code)",

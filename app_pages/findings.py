@@ -12,24 +12,15 @@ severities = st.multiselect(
 )
 rules = sorted({f.rule for f in findings})
 rule = st.selectbox("Rule", ["(all)", *rules], key="finding-rule")
-shown = [f for f in findings if f.severity in severities and rule in ("(all)", f.rule)]
+names = m.display_names()
+about = sorted({f.subject for f in findings}, key=lambda s: names.get(s, s).lower())
+subject = st.selectbox(
+    "Subject", ["(all)", *about], key="finding-subject", format_func=lambda s: names.get(s, s)
+)
+shown = [
+    f
+    for f in findings
+    if f.severity in severities and rule in ("(all)", f.rule) and subject in ("(all)", f.subject)
+]
 st.caption(f"{len(shown)} of {len(findings)} findings as of {as_of}, most severe first")
-marks = {"high": "🔴", "medium": "🟠", "low": "🟡"}
-for f in shown[:200]:
-    with st.expander(
-        f"{marks[f.severity]} {f.severity} · {f.rule} · {f.subject} · {' '.join(f.countries)}"
-    ):
-        st.write(f.explanation)
-        st.markdown("**Evidence**")
-        st.code("\n".join(f.evidence), language=None)
-        if f.sources:
-            st.markdown("**Legal sources**")
-            for s in f.sources:
-                cite = s.citation or s.title
-                st.markdown(
-                    f"- {s.regime}: {cite}"
-                    + (f" ({s.url})" if s.url else "")
-                    + f" — confidence {s.confidence}"
-                )
-if len(shown) > 200:
-    st.info(f"{len(shown) - 200} more: narrow the filters, or download the export.")
+ui.finding_list(shown, m)

@@ -1,46 +1,67 @@
-"""Upload an inventory (validated, never stored) and download the export."""
+"""Upload an inventory (validated, then kept in the store) and download the export."""
 
 import streamlit as st
 
 import app_support as ui
 from residency import InventoryError
-from residency._errors import ResidencyError
+from residency._errors import ResidencyError, summary_lines
 
 st.title("Inventory & export")
 st.markdown(
     "Upload an inventory: one YAML file, or a zip of a folder with `inventory.yaml`, "
-    "`staff.csv` and `clients.csv` (format: docs/inventory.md). It is validated and "
-    "kept only in this browser session; nothing is stored."
+    "`staff.csv` and `clients.csv` (format: docs/inventory.md). A valid inventory is kept "
+    "in this server's store (it replaces an earlier one of the same organisation name) "
+    "and shown on every page, after a reload too, until you go back to the demo."
 )
-SHOWN_PROBLEMS = 200  # a table of a million rows would stall the page, not help
+SHOWN_PROBLEMS = 200  # a list of a million problems would stall the page, not help
 upload = st.file_uploader("Inventory", type=["yaml", "yml", "zip"], key="upload")
-if upload is not None:
+failed = False
+if upload is None:
+    st.session_state.pop("kept-upload", None)  # the same file chosen again is kept again
+else:
     content = upload.getvalue()
     try:
-        ui.uploaded_map(upload.name, content)
+        uploaded = ui.uploaded_map(upload.name, content)
     except InventoryError as exc:
+        failed = True
         count = len(exc.problems)
-        st.error(f"{count:,} problem{'s' if count != 1 else ''}: fix them and upload again.")
-        shown = exc.problems[:SHOWN_PROBLEMS]
-        st.dataframe(
-            [
-                {"file": p.file, "line or row": p.line, "field": p.field, "problem": p.message}
-                for p in shown
-            ],
-            hide_index=True,
-            width="stretch",
+        st.error(
+            f"{upload.name}: {count:,} problem{'s' if count != 1 else ''}: fix them and "
+            "upload again. Nothing was changed."
         )
-        if count > len(shown):
-            st.caption(f"... and {count - len(shown):,} more; `residency check` lists them all.")
+        st.code(
+            "\n".join(summary_lines(exc.problems, SHOWN_PROBLEMS)), language=None, wrap_lines=True
+        )
+        if count > SHOWN_PROBLEMS:
+            st.caption(f"`residency check` lists all {count:,}.")
     except ResidencyError as exc:
-        st.error(str(exc)[:2000])
+        failed = True
+        st.error(f"{upload.name}: {str(exc)[:2000]}")
     else:
-        st.session_state[ui.UPLOAD_KEY] = (upload.name, content)
-        st.success(f"{upload.name} is valid and now in use on every page.")
-if st.session_state.get(ui.UPLOAD_KEY) and st.button("Back to the demo organisation"):
-    del st.session_state[ui.UPLOAD_KEY]
+        if st.session_state.get("kept-upload") != (upload.name, len(content), uploaded.name):
+            where = ui.keep_upload(uploaded, upload.name, content)
+            st.session_state["kept-upload"] = (upload.name, len(content), uploaded.name)
+            st.success(f"{upload.name} is valid and now in use on every page; kept {where}.")
+
+kind, value = ui.source()
+stored = ui.stored_names()
+if stored:
+    cols = st.columns([3, 1])
+    pick = cols[0].selectbox("Or open an organisation kept in the store", stored, key="open-stored")
+    if cols[1].button("Open", key="open-stored-button") and (kind, value) != ("stored", pick):
+        ui.choose("stored", pick)
+        st.rerun()
+if kind != "demo" and st.button("Back to the demo organisation", key="back-to-demo"):
+    ui.choose("demo")
+    st.rerun()
 
 m, as_of = ui.current()
+if failed:  # never offer another organisation's export under a failed upload
+    st.info(
+        f"The app still shows {m.name}. Fix the problems above and upload again: "
+        "the export is offered for a valid inventory only."
+    )
+    st.stop()
 summary = m.summary()
 st.subheader(summary["organisation"])
 st.write(
@@ -51,7 +72,7 @@ st.write(
 for warning in m.inventory.warnings:
     st.warning(warning)
 
-st.subheader("Export for legal review")
+st.subheader(f"Export for legal review: {m.name}")
 cols = st.columns(3)
 cols[0].download_button(
     "JSON export (schema residency-export/2)",

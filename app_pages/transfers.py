@@ -6,35 +6,26 @@ import app_support as ui
 
 m, as_of = ui.current()
 st.title("Cross-border transfers")
-routes = m.routes(as_of=as_of).to_frame()
+routes = m.routes(as_of=as_of).readable_frame()
 bases = sorted(set(routes["basis"]))
 chosen = st.multiselect("Basis", bases, default=bases, key="transfer-bases")
 shown = routes[routes["basis"].isin(chosen)]
-columns = [
-    "regimes",
-    "destination",
-    "kind",
-    "recipient",
-    "basis",
-    "instrument",
-    "tia_required",
-    "subject_count",
-    "data",
-    "systems",
-    "notes",
-    "id",
-]
 st.caption(
     f"The register: {len(shown)} of {len(routes)} routes as of {as_of}, one row per origin "
-    "regime, destination, recipient, kind, basis and instrument."
+    "regime, destination, recipient, kind, basis and instrument (the id, last, is the "
+    "route's id in the export)."
 )
-st.dataframe(shown[columns], hide_index=True, width="stretch")
+st.dataframe(shown, hide_index=True, width="stretch")
+names = m.display_names()
 subject = st.selectbox(
-    "One subject's transfers", ["(choose a subject)", *m.subjects()], key="transfer-subject"
+    "One subject's transfers",
+    ["(choose a subject)", *m.subjects()],
+    key="transfer-subject",
+    format_func=lambda s: names.get(s, s),
 )
 if subject != "(choose a subject)":
-    frame = m.transfers(subject, as_of=as_of).to_frame()
-    st.caption(f"{len(frame)} transfers of {subject}'s data as of {as_of}")
+    frame = m.transfers(subject, as_of=as_of).readable_frame(names)
+    st.caption(f"{len(frame)} transfers of {names.get(subject, subject)}'s data as of {as_of}")
     st.dataframe(frame, hide_index=True, width="stretch")
 cols = st.columns(2)
 cols[0].download_button(
@@ -46,7 +37,7 @@ cols[0].download_button(
 )
 if subject != "(choose a subject)":
     cols[1].download_button(
-        f"Download {subject}'s transfers (CSV)",
+        f"Download the transfers of {names.get(subject, subject)} (CSV)",
         m.transfers(subject, as_of=as_of).to_csv().encode("utf-8"),
         file_name="transfers.csv",
         mime="text/csv",

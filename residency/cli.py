@@ -13,11 +13,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from residency import __version__
+from residency import __version__, _screen
 from residency._errors import InventoryError, ResidencyError
+from residency._words import count
 
 
 class _Lazy(ModuleType):
@@ -92,11 +94,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 TABLE_ROWS = 500  # longer answers print as plain blocks, not a laid-out table
 
 
+NoPagerOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-pager",
+        help="Never page a long answer in the terminal (also: RESIDENCY_NO_PAGER=1).",
+    ),
+]
+
+
 def _console() -> Console:
-    # Piped output would otherwise wrap at 80 columns and split every evidence path.
-    # markup=False: names and notes come from the inventory and are never rich markup.
-    probe = Console()
-    return Console(width=probe.width if probe.is_terminal else 200, soft_wrap=False, markup=False)
+    return _screen.console()
+
+
+def paged(func: F) -> F:
+    """Page a command's answer when it is longer than the terminal (not with --json)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _screen.paged(not kwargs.get("no_pager") and not kwargs.get("as_json")):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _err(message: str) -> None:
@@ -153,12 +172,58 @@ def _print_json(payload: Any) -> None:
 
 @app.command()
 @user_errors
-def check(inventory: InventoryOpt = None) -> None:
-    """Validate an inventory: print a summary, or every problem found (exit code 1)."""
+@paged
+def check(
+    inventory: InventoryOpt = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="Also check this policy file (docs/policy.md); exit code 1 on any violation.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="With --policy: text, json, sarif (SARIF 2.1.0) or junit (JUnit XML).",
+        ),
+    ] = "text",
+    as_of: AsOfOpt = None,
+    no_pager: NoPagerOpt = False,
+) -> None:
+    """Validate an inventory (and check a policy): print a summary, or every problem (exit 1)."""
     from residency.inventory import read_inventory
+
+    if policy is None:
+        if fmt != "text" or as_of is not None:
+            msg = "--format and --as-of need --policy (residency check --policy policy.yaml)"
+            raise ResidencyError(msg)
+        _check_inventory(read_inventory(inventory))
+        return
+    from residency.policy import read_policy
+    from residency.policy_output import FORMATS, render
+
+    if fmt not in FORMATS:
+        msg = f"unknown --format {fmt!r}: expected one of {', '.join(FORMATS)}"
+        raise ResidencyError(msg)
+    parsed = read_policy(policy)  # an invalid policy is reported before any judging
+    m = _datamap.DataMap.from_inventory(read_inventory(inventory))
+    report = m.check_policy(parsed, as_of=as_of)
+    out = sys.stdout
+    text = render(report, fmt)
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    out.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
+    out.flush()
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+def _check_inventory(inv: Any) -> None:
     from residency.summary import summarize
 
-    inv = read_inventory(inventory)
     s = summarize(inv).as_dict()
     console = _console()
     console.print(f"{s['organisation']}: inventory is valid ({s['inventory_hash']})")
@@ -171,7 +236,8 @@ def check(inventory: InventoryOpt = None) -> None:
     countries = s["countries"]
     assert isinstance(countries, list)
     console.print(
-        f"{len(countries)} countries and subdivisions covered: {', '.join(countries)}",
+        f"{count(len(countries), 'country or subdivision', 'countries and subdivisions')} "
+        f"covered: {', '.join(countries)}",
         highlight=False,
     )
     for line in inv.from_catalogue.values():
@@ -185,6 +251,7 @@ def check(inventory: InventoryOpt = None) -> None:
 
 @app.command()
 @user_errors
+@paged
 def where(
     subject: Annotated[
         str | None,
@@ -196,13 +263,17 @@ def where(
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    as_of: AsOfOpt = None,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """Where does a subject's data live: stored, processed, accessed, trained, with evidence."""
+    """Where does a subject's data live: stored, processed, accessed, trained, with evidence,
+    the client's contractual residency clause and the findings about the subject."""
     m = _map(inventory, stored, db)
     if subject is None:
         _overview(m, as_json)
         return
     result = m.where(subject)
+    findings = m.findings(as_of=as_of, subject=subject)
     if as_json:
         _print_json(
             {
@@ -210,18 +281,48 @@ def where(
                 "label": result.label,
                 "origin": result.origin,
                 "countries": result.countries,
+                "residency_clause": list(result.residency),
+                "outside_residency_clause": result.outside_residency,
                 "locations": [_location_json(m, loc) for loc in result.locations],
+                "findings": [f.as_dict(sources=False) for f in findings],
             }
         )
         return
     console = _console()
     console.print(
-        f"{result.label} ({result.subject}), origin {result.origin}: "
-        f"data reaches {len(result.countries)} countries: {', '.join(result.countries)}",
+        f"{result.display}, origin {result.origin}: "
+        f"data reaches {count(len(result.countries), 'country', 'countries')}: "
+        f"{', '.join(result.countries)}",
         highlight=False,
     )
-    _locations_table(m, result.locations, console, show_subject=False)
-    console.print("Not legal advice.", style="dim")
+    if result.residency:
+        outside = result.outside_residency
+        console.print(
+            f"Contractual residency clause: {result.residency_text}. "
+            + (
+                f"OUTSIDE it: {', '.join(outside)} (rows marked !)."
+                if outside
+                else "Every place is within it."
+            ),
+            style="bold red" if outside else None,
+            highlight=False,
+        )
+    _locations_table(m, result.locations, console, show_subject=False, clause=result)
+    if findings:
+        console.print(f"{count(len(findings), 'finding')} about {result.label}:", highlight=False)
+        for f in findings:
+            console.print(
+                f"  {f.severity:<6} {f.title} ({f.rule}) in {', '.join(f.countries)}  [{f.id}]",
+                highlight=False,
+            )
+        console.print(
+            "Details: residency findings (each finding's explanation and evidence).",
+            style="dim",
+            highlight=False,
+        )
+    else:
+        console.print(f"No findings about {result.label}.", highlight=False)
+    _footer(console, as_of=as_of)
 
 
 def _overview(m: DataMap, as_json: bool) -> None:
@@ -235,10 +336,18 @@ def _overview(m: DataMap, as_json: bool) -> None:
         return
     console = _console()
     console.print(f"{m.name}: where each client's data lives", highlight=False)
-    table = Table("client", "origin", *query.KINDS, show_lines=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)  # 80 columns fit
+    if console.is_terminal:  # the id the footer says to type stays whole, on its own line
+        table.add_column("client", width=max((len(r["subject"]) for r in rows), default=6))
+    else:
+        table.add_column("client", no_wrap=True)
+    for name in ("origin", *query.KINDS):
+        table.add_column(name)
     for row in rows:
         table.add_row(
-            f"{row['label']} ({row['subject']})",
+            f"{row['subject']}\n{row['label']}"
+            if console.is_terminal
+            else f"{row['label']} ({row['subject']})",
             row["origin"],
             *(" ".join(row[k]) for k in query.KINDS),
         )
@@ -259,19 +368,44 @@ def _location_json(m: DataMap, loc: query.Location) -> dict[str, Any]:
 
 
 def _locations_table(
-    m: DataMap, locations: list[query.Location], console: Console, *, show_subject: bool
+    m: DataMap,
+    locations: list[query.Location],
+    console: Console,
+    *,
+    show_subject: bool,
+    clause: query.WhereResult | None = None,
 ) -> None:
-    columns = (["subject"] if show_subject else []) + [
-        "country",
-        "kind",
-        "system",
-        "recipient",
-        "data",
-        "evidence",
-    ]
+    marked = clause is not None and bool(clause.residency)
+    columns = (
+        (["subject"] if show_subject else [])
+        + (["!"] if marked else [])
+        + [
+            "country",
+            "kind",
+            "system",
+            "recipient",
+            "data",
+            "evidence",
+        ]
+    )
+    if console.is_terminal and console.width < 120:  # a block per location reads at 80 columns
+        out = sys.stdout
+        for loc in sorted(locations, key=query._sort_key):
+            who = f"{loc.subject}  " if show_subject else ""
+            mark = "! " if marked and clause.within_residency(loc.country) is False else ""
+            out.write(f"\n{mark}{who}{loc.country} {loc.country_name}  {loc.kind}  {loc.system}\n")
+            recipient = loc.recipient + (f" ({loc.detail})" if loc.detail else "")
+            out.writelines(_indented(f"recipient: {recipient}", console))
+            out.writelines(_indented(f"data: {', '.join(loc.data)}", console))
+            out.writelines(_indented(f"evidence: {' > '.join(loc.path)}", console))
+        out.flush()
+        return
     table = Table(*columns, show_lines=False)
     for loc in sorted(locations, key=query._sort_key):
         cells = [loc.subject] if show_subject else []
+        if marked:
+            assert clause is not None
+            cells.append("!" if clause.within_residency(loc.country) is False else "")
         recipient = loc.recipient + (f" ({loc.detail})" if loc.detail else "")
         cells += [
             f"{loc.country} {loc.country_name}",
@@ -287,12 +421,14 @@ def _locations_table(
 
 @app.command()
 @user_errors
+@paged
 def country(
     code: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 (DE) or 3166-2 (CA-QC) code.")],
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What lives in a country: whose data, which categories, through which systems and staff."""
     m = _map(inventory, stored, db)
@@ -311,8 +447,9 @@ def country(
     console = _console()
     console.print(
         f"{_places.place_name(result.country)} ({result.country}): data of "
-        f"{len(result.subjects)} subjects; categories: {', '.join(result.categories)}; "
-        f"{len(result.staff)} staff work from here",
+        f"{count(len(result.subjects), 'subject')}; categories: "
+        f"{', '.join(result.categories)}; {count(len(result.staff), 'staff member')} "
+        f"{'works' if len(result.staff) == 1 else 'work'} from here",
         highlight=False,
     )
     _locations_table(m, result.locations, console, show_subject=True)
@@ -321,6 +458,7 @@ def country(
 
 @app.command()
 @user_errors
+@paged
 def transfers(
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
@@ -328,44 +466,169 @@ def transfers(
     subject: Annotated[
         str | None, typer.Option("--subject", help="Only this subject (client:<id>, staff:<id>).")
     ] = None,
+    route: Annotated[
+        str | None,
+        typer.Option("--route", help="One route (its id, or the start of it): every detail."),
+    ] = None,
+    each: Annotated[
+        bool, typer.Option("--each", help="Every transfer, one per subject and place.")
+    ] = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """Every cross-border transfer with its legal basis, instrument, TIA flag and sources."""
+    """The transfer register by route (default), one route, or every transfer (--each)."""
     m = _map(inventory, stored, db)
-    found = m.transfers(subject, as_of=as_of)
-    if as_json:
-        _print_json([t.as_dict() for t in found])
+    if as_json and route is None:  # every transfer, as it always was
+        _print_json([t.as_dict() for t in m.transfers(subject, as_of=as_of)])
         return
+    routes = m.routes(subject, as_of=as_of)
+    if route is not None:
+        _route_detail(routes.get(route), routes.labels, as_json, as_of)
+    elif each:
+        _each_transfer(m, subject, as_of)
+    else:
+        _route_summary(m, routes, subject, as_of)
+
+
+def _indented(text: str, console: Console) -> list[str]:
+    """Answer ``text`` as lines indented by 4, wrapped to a terminal (never in a pipe)."""
+    import textwrap
+
+    if not console.is_terminal:
+        return [f"    {text}\n"]
+    lines = textwrap.wrap(text, console.width - 4, break_on_hyphens=False) or [""]
+    return [f"    {line}\n" for line in lines]
+
+
+def _basis_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {b}" for b, n in counts.items())
+
+
+def _route_summary(m: DataMap, routes: Any, subject: str | None, as_of: str | None) -> None:
+    console = _console()
+    day = _datamap.parse_as_of(as_of).isoformat()
+    whose = subject or f"the data of {count(len(routes.subjects()), 'subject')}"
+    console.print(
+        f"{m.name}: {count(len(routes), 'transfer route')} carrying {whose}, as of {day} "
+        f"({_basis_counts(routes.by_basis())})",
+        highlight=False,
+    )
+    pipe = not console.is_terminal
+    wide = pipe or console.width >= 120
+    headers = ["route", "from > to", "kind", "basis"]
+    headers += ["TIA", "subjects", "recipient", "instrument"] if wide else ["subjects", "recipient"]
+    rows = []
+    for r in routes:
+        cells = [r.id, f"{' '.join(r.regimes)} > {r.destination}", r.kind]
+        if wide:
+            cells += [r.basis, "yes" if r.tia_required else "", f"{len(r.subjects):,}"]
+            cells += [r.recipient, r.instrument or ""]
+        else:  # 80 columns: the TIA flag joins the basis, the instrument is in --route
+            cells += [r.basis + ("+TIA" if r.tia_required else ""), f"{len(r.subjects):,}"]
+            cells += [r.recipient]
+        rows.append(cells)
+    right = frozenset({5 if wide else 4})  # the subjects column
+    # Plain aligned lines: the route id (the footer says to type it) is never wrapped.
+    lines = _screen.columns(headers, rows, None if pipe else console.width, right=right)
+    console.file.writelines(line + "\n" for line in lines)
+    _footer(
+        console,
+        "One route's subjects, systems, notes and sources: residency transfers --route ID. "
+        "Every transfer: --each.",
+        as_of=as_of,
+    )
+
+
+def _route_detail(route: Any, labels: dict[str, str], as_json: bool, as_of: str | None) -> None:
+    from residency.export import route_row
+
+    if as_json:
+        row = route_row(route)
+        row["notes"] = list(route.notes)
+        row["sources"] = [s.as_dict() for s in route.sources]
+        _print_json(row)
+        return
+    console = _console()
+    console.print(
+        f"{route.id}: {' '.join(route.regimes)} > {route.destination} "
+        f"({_places.place_name(route.destination)}), {route.kind} by {route.recipient}",
+        highlight=False,
+    )
+    lines = [
+        ("basis", route.basis + (f": {route.instrument}" if route.instrument else "")),
+        ("TIA", "required" if route.tia_required else "not required"),
+        ("confidence", route.confidence or "-"),
+        ("data", ", ".join(route.data)),
+        ("systems", ", ".join(route.systems)),
+    ]
+    for name, value in lines:
+        console.print(f"{name}: {value}", highlight=False)
+    console.print(f"subjects ({len(route.subjects):,}):", highlight=False)
+    for s in route.subjects:
+        label = labels.get(s, s)
+        shown = f"{label} ({s})" if label not in (s, s.partition(":")[2]) else s
+        console.print(f"  {shown}", highlight=False)
+    for note in route.notes:
+        console.print(f"note: {note}", highlight=False)
+    for ref in route.sources:
+        where = " ".join(x for x in (ref.citation, ref.locator, ref.url) if x)
+        console.print(f"source ({ref.regime}): {ref.title} {where}".rstrip(), highlight=False)
+    _footer(console, "", as_of=as_of)
+
+
+def _each_transfer(m: DataMap, subject: str | None, as_of: str | None) -> None:
+    found = m.transfers(subject, as_of=as_of)
     console = _console()
     counts: dict[str, int] = {}
     for t in found:
         counts[t.basis] = counts.get(t.basis, 0) + 1
-    summary = ", ".join(f"{counts[b]} {b}" for b in rules.BASES if b in counts)
+    ordered = {b: counts[b] for b in rules.BASES if b in counts}
     day = _datamap.parse_as_of(as_of).isoformat()
-    console.print(f"{m.name}: {len(found)} transfers as of {day} ({summary})", highlight=False)
-    table = Table(
-        "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA", "notes"
+    console.print(
+        f"{m.name}: {count(len(found), 'transfer')} as of {day} ({_basis_counts(ordered)})",
+        highlight=False,
     )
-    for t in found:
-        loc = t.location
-        table.add_row(
-            loc.subject,
-            f"{t.origin} > {loc.country}",
-            loc.kind,
-            loc.system,
-            loc.recipient,
-            t.basis,
-            t.instrument or "",
-            "yes" if t.tia_required else "",
-            " | ".join(t.notes),
+    if console.is_terminal and console.width >= 120 and len(found) <= TABLE_ROWS:
+        table = Table(
+            "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA"
         )
-    console.print(table)
-    _footer(console, "Sources per transfer: --json.", as_of=as_of)
+        table.columns[0].no_wrap = True  # the id --subject takes
+        table.add_column("notes")
+        for t in found:
+            loc = t.location
+            table.add_row(
+                loc.subject,
+                f"{t.origin} > {loc.country}",
+                loc.kind,
+                loc.system,
+                loc.recipient,
+                t.basis,
+                t.instrument or "",
+                "yes" if t.tia_required else "",
+                " | ".join(t.notes),
+            )
+        console.print(table)
+    else:  # a block per transfer reads at any width, and thousands print fast
+        out = sys.stdout
+        for t in found:
+            loc = t.location
+            tia = "; TIA required" if t.tia_required else ""
+            out.write(
+                f"\n{loc.subject}  {t.origin} > {loc.country}  {loc.kind}  "
+                f"{loc.system} / {loc.recipient}\n"
+            )
+            basis = t.basis + (f": {t.instrument}" if t.instrument else "") + tia
+            out.writelines(_indented(basis, console))
+            for note in t.notes:
+                out.writelines(_indented(f"note: {note}", console))
+        out.flush()
+    _footer(console, "One subject: --subject ID. Sources per transfer: --json.", as_of=as_of)
 
 
 @app.command()
 @user_errors
+@paged
 def findings(
     each: Annotated[
         bool, typer.Option("--each", help="One block per subject instead of one row per group.")
@@ -375,6 +638,7 @@ def findings(
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What a lawyer must act on, grouped by what fixes it, most severe first."""
     m = _map(inventory, stored, db)
@@ -389,38 +653,43 @@ def findings(
     day = _datamap.parse_as_of(as_of).isoformat()
     by_severity = {s: sum(f.severity == s for f in found) for s in rules.SEVERITIES}
     console.print(
-        f"{m.name}: {len(found)} findings as of {day} ("
+        f"{m.name}: {count(len(found), 'finding')} as of {day} ("
         + ", ".join(f"{n} {s}" for s, n in by_severity.items())
         + ")",
         highlight=False,
     )
     summary = Table("severity", "rule", "subjects", "countries", title="Summary")
+    summary.columns[1].no_wrap = True  # a rule id, as docs/findings.md names it
     for (severity, rule), group in _group_findings(found).items():
         countries = sorted({c for f in group for c in f.countries})
         summary.add_row(severity, rule, str(len(group)), " ".join(countries))
     console.print(summary)
-    if len(found) <= TABLE_ROWS:
+    if len(found) <= TABLE_ROWS and console.width >= 120:
         table = Table("severity", "rule", "subject", "countries", "what to act on", show_lines=True)
+        for column in table.columns[1:3]:
+            column.no_wrap = True
         for f in found:
             table.add_row(f.severity, f.rule, f.subject, " ".join(f.countries), f.explanation)
         console.print(table)
-    else:  # laying out a table of thousands of rows takes minutes: plain blocks instead
+    else:  # a block per finding reads at any width, and thousands print fast
         out = sys.stdout
         for f in found:
             out.write(f"\n{f.severity}  {f.rule}  {f.subject}  {' '.join(f.countries)}\n")
-            out.write(f"    {f.explanation}\n")
+            out.writelines(_indented(f.explanation, console))
         out.flush()
     _footer(console, "Evidence paths and sources: --json or residency export.", as_of=as_of)
 
 
 @app.command()
 @user_errors
+@paged
 def ai(
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Whose data went into which vendor's AI models, from which jurisdictions, how long."""
     m = _map(inventory, stored, db)
@@ -434,8 +703,9 @@ def ai(
     for e in found:
         by_system.setdefault(e.system_id, []).append(e)
     console.print(
-        f"{m.name}: {len(by_system)} systems train AI models on the data of "
-        f"{len({e.subject for e in found})} subjects, as of {day}",
+        f"{m.name}: {count(len(by_system), 'system')} "
+        f"{'trains' if len(by_system) == 1 else 'train'} AI models on the data of "
+        f"{count(len({e.subject for e in found}), 'subject')}, as of {day}",
         highlight=False,
     )
     table = Table(
@@ -455,8 +725,9 @@ def ai(
         window = f"{starts[0]} to {e.until or 'today'}"
         clients = sorted(x.subject for x in exposures if x.subject.startswith("client:"))
         staff = [x for x in exposures if x.subject.startswith("staff:")]
-        subjects = f"{len(clients)} clients: {' '.join(c.split(':', 1)[1] for c in clients)}"
-        subjects += f"; {len(staff)} staff" if staff else ""
+        subjects = f"{count(len(clients), 'client')}: "
+        subjects += " ".join(c.split(":", 1)[1] for c in clients)
+        subjects += f"; {count(len(staff), 'staff member')}" if staff else ""
         table.add_row(
             f"{e.system} ({e.scope or 'scope unknown'})",
             f"{e.vendor} ({e.vendor_country})",
@@ -475,6 +746,7 @@ def ai(
 
 @app.command()
 @user_errors
+@paged
 def whatif(
     changes: Annotated[
         list[str] | None,
@@ -500,6 +772,7 @@ def whatif(
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What changes if you opt out, move, offboard, add a safeguard or stop access (never saved)."""
     texts = list(changes or [])
@@ -530,7 +803,9 @@ def whatif(
     console.print(table)
     _footer(
         console,
-        f"{len(result.remaining)} findings remain. Transfers and locations: --json. "
+        f"{count(len(result.remaining), 'finding')} "
+        f"{'remains' if len(result.remaining) == 1 else 'remain'}. "
+        "Transfers and locations: --json. "
         "Nothing was saved.",
         as_of=as_of,
     )
@@ -538,6 +813,7 @@ def whatif(
 
 @app.command()
 @user_errors
+@paged
 def plan(
     top: Annotated[
         int, typer.Option("--top", min=1, help="Show this many actions (and apply them together).")
@@ -547,6 +823,7 @@ def plan(
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What to do first: the changes that resolve the most findings, best first (never saved)."""
     m = _map(inventory, stored, db)
@@ -563,9 +840,12 @@ def plan(
         fixed = ", ".join(f"{n} {s}" for s, n in action.resolves.items() if n) or "none"
         new = ", ".join(f"{n} {s}" for s, n in action.introduces.items() if n)
         out.write(f"\n{rank}. {action.title}\n")
-        out.write(f"   resolves {fixed} finding(s) for {len(action.subjects)} subject(s)")
+        findings_word = "finding" if sum(action.resolves.values()) == 1 else "findings"
+        subjects = count(len(action.subjects), "subject")
+        out.write(f"   resolves {fixed} {findings_word} for {subjects}")
         out.write(f"; introduces {new}" if new else "")
-        out.write(f"; {action.transfers_improved} transfer(s) improve\n")
+        improve = "improves" if action.transfers_improved == 1 else "improve"
+        out.write(f"; {count(action.transfers_improved, 'transfer')} {improve}\n")
         if action.how:
             out.write(f"   how: {action.how}\n")
         for line in action.evidence:
@@ -576,9 +856,12 @@ def plan(
     left = ", ".join(f"{n} {s}" for s, n in result.remaining.items())
     new = ", ".join(f"{n} {s}" for s, n in result.combined_introduces.items() if n)
     shown = min(top, len(result.actions))
+    first = (
+        "The first action resolves" if shown == 1 else f"The first {shown} actions together resolve"
+    )
     out.write(
-        f"\nThe first {shown} actions together resolve {together}"
-        + (f" and introduce {new}" if new else "")
+        f"\n{first} {together}"
+        + (f" and introduce{'s' if shown == 1 else ''} {new}" if new else "")
         + f"; {left} remain.\n"
     )
     out.flush()
@@ -675,14 +958,16 @@ def export(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    routes = count(counts["routes"], "transfer route")
     what = (
-        f"{counts['routes']} transfer routes"
+        f"the transfer register by route: one row per route ({routes}) with its origin "
+        "regimes, destination, recipient, kind, basis, instrument, TIA flag, data, systems, "
+        "subjects, notes and sources"
         if fmt == "csv"
-        else f"{counts['routes']} transfer routes, {counts['findings']} findings"
+        else f"the export for legal review (schema residency-export/2): {routes}, "
+        f"{count(counts['findings'], 'finding')}, their evidence and sources"
     )
-    _console().print(
-        f"wrote {out} ({what}, as of {day.isoformat()})", highlight=False, markup=False
-    )
+    _console().print(f"wrote {out}: {what}, as of {day.isoformat()}", highlight=False, markup=False)
 
 
 @app.command()
@@ -716,9 +1001,10 @@ def report(
     written = m.report(out, as_of=day, fmt=fmt, subjects=subject or [])
     routes = m.assessment(as_of=day).routes
     records = sum(needs_record(r) for r in routes)
+    kind = "one offline HTML file" if fmt == "html" else "PDF printed by Chromium"
     _console().print(
-        f"wrote {written} ({len(routes)} transfer routes, {records} assessment records, "
-        f"as of {day.isoformat()})",
+        f"wrote {written}: the review pack ({kind}): {count(len(routes), 'transfer route')}, "
+        f"{count(records, 'assessment record')}, as of {day.isoformat()}",
         highlight=False,
         markup=False,
     )
@@ -734,6 +1020,7 @@ def schema() -> None:
 
 @app.command()
 @user_errors
+@paged
 def jurisdictions(
     as_json: JsonOpt = False,
     country: Annotated[
@@ -743,6 +1030,7 @@ def jurisdictions(
         bool, typer.Option("--stale", help="List facts last checked over 12 months ago.")
     ] = False,
     as_of: AsOfOpt = None,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """List the legal data: regimes with their as-of dates, and which countries have no data."""
     data = _jurisdictions.legal_data()
@@ -788,6 +1076,7 @@ def jurisdictions(
         return
     console = _console()
     table = Table("regime", "name", "applies to", "in force", "as of", "confidence", "unconfirmed")
+    table.columns[0].no_wrap = True  # a regime id, as findings and transfers name it
     shown = {r for row in coverage for r in row["regimes"]}  # type: ignore[attr-defined]
     listed = [r for r in regimes if country is None or r["id"] in shown]
     for r in listed:
@@ -804,7 +1093,8 @@ def jurisdictions(
     missing = [row["code"] for row in coverage if not row["regimes"]]
     covered = len(coverage) - len(missing)
     console.print(
-        f"{len(listed)} regimes; {covered} of {len(coverage)} countries covered; no data "
+        f"{count(len(listed), 'regime')}; {covered} of "
+        f"{count(len(coverage), 'country', 'countries')} covered; no data "
         f"(transfers from them get needs_review): {' '.join(missing) or 'none'}",
         highlight=False,
     )
@@ -833,7 +1123,9 @@ def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:
             str(row["confidence"]),
         )
     console.print(table)
-    console.print(f"{len(rows)} facts last checked more than 12 months ago.", highlight=False)
+    console.print(
+        f"{count(len(rows), 'fact')} last checked more than 12 months ago.", highlight=False
+    )
     _footer(console)
 
 
@@ -850,7 +1142,10 @@ def import_(
     store = _store.Store(db)
     result = store.import_inventory(inv, source=str(path))
     verb = "stored" if result.changed else "already stored, unchanged"
-    counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
+    nouns = {"staff": ("staff member", "staff members"), "clients": ("client", "clients")}
+    counts = ", ".join(
+        count(v, *nouns.get(k, (k.removesuffix("s"), k))) for k, v in result.counts.items()
+    )
     _console().print(
         f"{result.name}: {verb} in {store.url} ({counts})", highlight=False, markup=False
     )
@@ -885,11 +1180,17 @@ def stored(db: DbOpt = None) -> None:
 @user_errors
 def app_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8501,
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
 ) -> None:
-    """Start the Streamlit app (world map, findings, what-if) on http://127.0.0.1:PORT."""
+    """Start the Streamlit app (world map, findings, what-if) on http://127.0.0.1:PORT,
+    on an inventory (--inventory), a stored organisation (--stored) or the demo."""
     import os
 
     folder = app_folder()
+    _check_port(port)
+    os.environ.update(_app_environment(inventory, stored, db))
     command = [
         sys.executable,
         "-m",
@@ -912,6 +1213,48 @@ def app_command(
     os.execv(sys.executable, command)
 
 
+def _app_environment(inventory: Path | None, stored: str | None, db: str | None) -> dict[str, str]:
+    """Check the organisation the app opens on (every problem reported here, before the
+    server starts) and say it to the app: absolute paths, as the app runs elsewhere."""
+    if inventory is not None or stored is not None:
+        _err(f"opening the app on {_map(inventory, stored, db).name}")
+    url = _store.database_url(db)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    env = {"RESIDENCY_DB": url, "RESIDENCY_APP_INVENTORY": "", "RESIDENCY_APP_STORED": ""}
+    if inventory is not None:
+        env["RESIDENCY_APP_INVENTORY"] = str(inventory.resolve())
+    elif stored is not None:
+        env["RESIDENCY_APP_STORED"] = stored
+    return env
+
+
+def _check_port(port: int) -> None:
+    """Raise a user error saying which port to use instead when ``port`` is taken."""
+    import socket
+
+    def taken(number: int) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            try:
+                sock.bind(("127.0.0.1", number))
+            except OSError:
+                return True
+            return False
+
+    if not 1 <= port <= 65535:
+        msg = f"--port {port}: expected a port number from 1 to 65535"
+        raise ResidencyError(msg)
+    if taken(port):
+        free = next((n for n in range(port + 1, min(port + 50, 65536)) if not taken(n)), None)
+        hint = f"residency app --port {free}" if free else "residency app --port N"
+        msg = (
+            f"port {port} on 127.0.0.1 is already in use (another residency app, or another "
+            f"server): stop it, or start on a free port: {hint}"
+        )
+        raise ResidencyError(msg)
+
+
 def app_folder() -> Path:
     """Find the app: the repository checkout, or the copy shipped inside the package."""
     package = Path(__file__).resolve().parent
@@ -927,6 +1270,7 @@ def app_folder() -> Path:
 
 @app.command("vendors")
 @user_errors
+@paged
 def vendors_command(
     args: Annotated[
         list[str] | None,
@@ -941,6 +1285,7 @@ def vendors_command(
         list[Path] | None,
         typer.Option("--vendors", help="A folder of your own vendor files (same format)."),
     ] = None,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """List the vendor catalogue, show one vendor's facts with sources, or diff a list."""
     from residency.catalogue import vendors as load_vendors
@@ -993,6 +1338,7 @@ def _vendor_list(cat: Any, as_json: bool) -> None:
         return
     console = _console()
     table = Table("key", "name", "entity", "DPF", "AI training default", "as of", "oldest fact")
+    table.columns[0].no_wrap = True  # what residency vendors KEY takes
     for r in rows:
         age = (today - date.fromisoformat(r["oldest_fact"])).days / 365.25
         table.add_row(
@@ -1006,7 +1352,8 @@ def _vendor_list(cat: Any, as_json: bool) -> None:
         )
     console.print(table)
     console.print(
-        f"{len(rows)} vendors. Facts from public pages; re-check before relying on them. "
+        f"{count(len(rows), 'vendor')}. Facts from public pages; re-check before relying "
+        "on them. "
         "Not legal advice.",
         style="dim",
         highlight=False,

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import UserList
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,24 +21,31 @@ import networkx as nx
 
 from residency import query
 from residency._errors import ResidencyError
+from residency._words import count
 from residency.export import ExportDocument
 from residency.findings import Assessment, Finding, assess_all
 from residency.graph import build_graph
 from residency.inventory import read_inventory
 from residency.model import Inventory
+from residency.routes import Route
 from residency.whatif import WhatIfResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from residency.plan import Plan
+    from residency.policy import Policy, PolicyReport
 
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
 
 
-@dataclass
+@dataclass(repr=False)
 class DataMap:
-    """An organisation's inventory, its graph, and the questions you can ask of them."""
+    """An organisation's inventory, its graph, and the questions you can ask of them.
+
+    >>> load()
+    <DataMap 'Quillmoor Creative Ltd': 61 staff members, 34 clients, 7 systems>
+    """
 
     inventory: Inventory
     graph: nx.DiGraph = field(repr=False)
@@ -45,6 +53,13 @@ class DataMap:
         default_factory=dict, repr=False
     )
     _plans: dict[tuple[date, int], Plan] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        inv = self.inventory
+        return (
+            f"<DataMap {self.name!r}: {count(len(inv.staff), 'staff member')}, "
+            f"{count(len(inv.clients), 'client')}, {count(len(inv.systems), 'system')}>"
+        )
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> DataMap:
@@ -105,9 +120,33 @@ class DataMap:
         """
         return TransferList(self.assessment(as_of=as_of, subject=subject).transfers)
 
-    def findings(self, *, as_of: date | str | None = None) -> FindingList:
-        """Answer what a lawyer must act on, most severe first, with evidence and sources."""
-        return FindingList(self.assessment(as_of=as_of).findings)
+    def findings(
+        self, *, as_of: date | str | None = None, subject: str | None = None
+    ) -> FindingList:
+        """Answer what a lawyer must act on, most severe first, with evidence and sources.
+
+        With ``subject``, only the findings about it: a client's or staff member's own,
+        or, for a system, every finding about it or whose evidence runs through it.
+        """
+        assessment = self.assessment(as_of=as_of)
+        found = assessment.findings
+        if subject is None:
+            return FindingList(found)
+        self.where(subject)  # a clear error for an unknown subject
+        if not subject.startswith("system:"):
+            return FindingList([f for f in found if f.subject == subject])
+        system = subject.split(":", 1)[1]
+        carried = {r.id for r in assessment.routes if subject in r.systems}
+        node = re.compile(re.escape(subject) + r"(?![\w.-])")
+        return FindingList(
+            [
+                f
+                for f in found
+                if f.system == system
+                or carried.intersection(f.routes)
+                or any(node.search(e) for e in f.evidence)
+            ]
+        )
 
     def finding_groups(self, *, as_of: date | str | None = None) -> FindingGroupList:
         """Answer the findings grouped by what fixes them, one row per rule and system or regime.
@@ -159,6 +198,27 @@ class DataMap:
             [c.describe() for c in parsed],
             day,
         )
+
+    def check_policy(
+        self, policy: str | Path | Policy, *, as_of: date | str | None = None
+    ) -> PolicyReport:
+        """Answer which rules of a policy (a file or a parsed one) the map breaks on ``as_of``.
+
+        Raises :class:`residency.policy.PolicyError` (file, line, field, what was expected)
+        for an invalid policy or one naming systems, clients or categories the inventory
+        does not have (docs/policy.md).
+
+        >>> from residency.policy import starter_path
+        >>> report = load().check_policy(starter_path(), as_of="2026-12-02")
+        >>> report.passed, "no-transfer-without-basis" in report.by_rule()
+        (False, True)
+        """
+        from residency.policy import Policy, evaluate, read_policy
+
+        parsed = policy if isinstance(policy, Policy) else read_policy(policy)
+        report = evaluate(parsed, self.assessment(as_of=as_of), self.inventory)
+        report.organisation = self.name
+        return report
 
     def plan(self, *, as_of: date | str | None = None, top: int | None = None) -> Plan:
         """Answer what to change first: actions ranked by the findings they resolve.
@@ -270,17 +330,30 @@ class DataMap:
 
         return build_report(self, as_of=parse_as_of(as_of), subjects=subjects)
 
-    def routes(self, *, as_of: date | str | None = None) -> RouteList:
+    def routes(self, subject: str | None = None, *, as_of: date | str | None = None) -> RouteList:
         """Answer the transfer register by route: who receives whose data, where, on what basis.
+
+        With ``subject``, only the routes that subject's data takes.
 
         >>> r = load().routes(as_of="2026-11-26").to_frame()
         >>> list(r.columns[:3])
         ['id', 'regimes', 'destination']
+        >>> {s for r in load().routes("client:fennwerk") for s in r.subjects}
+        {'client:fennwerk'}
         """
-        return RouteList(self.assessment(as_of=as_of).routes, labels=self._labels())
+        routes = self.assessment(as_of=as_of, subject=subject).routes
+        return RouteList(routes, labels=self._labels())
 
     def _labels(self) -> dict[str, str]:
         return {s: self.graph.nodes[s]["label"] for s in query.subjects(self.graph)}
+
+    def display_name(self, node: str) -> str:
+        """Return a node as a reader sees it: ``Corrmore Ltd (client:corrmore)``."""
+        return query.display_name(self.graph, node)
+
+    def display_names(self, kind: str | None = None) -> dict[str, str]:
+        """Return every subject id (or those of one kind) with its display name."""
+        return {s: query.display_name(self.graph, s) for s in self.subjects(kind)}
 
     def path_text(self, path: tuple[str, ...] | list[str]) -> str:
         """Render an evidence path with its edge kinds."""
@@ -295,9 +368,11 @@ class DataMap:
     def _repr_html_(self) -> str:
         s = self.summary()
         return (
-            f"<p><b>{s['organisation']}</b>: {s['staff']} staff in {s['staff_countries']} "
-            f"countries, {s['clients']} clients in {s['client_countries']} countries, "
-            f"{s['systems']} systems, {s['subprocessors']} sub-processors.</p>"
+            f"<p><b>{s['organisation']}</b>: {count(s['staff'], 'staff member')} in "
+            f"{count(s['staff_countries'], 'country', 'countries')}, "
+            f"{count(s['clients'], 'client')} in "
+            f"{count(s['client_countries'], 'country', 'countries')}, "
+            f"{count(s['systems'], 'system')}, {count(s['subprocessors'], 'sub-processor')}.</p>"
         )
 
 
@@ -320,6 +395,20 @@ class TransferList(_FrameList):
 
         return pd.DataFrame(rows, columns=REGISTER_COLUMNS)
 
+    def readable_frame(self, names: dict[str, str] | None = None) -> pd.DataFrame:
+        """Return one row per transfer as a lawyer reads it: subject by name, from → to,
+        the basis in words, instrument and TIA first; the id last."""
+        frame = self.to_frame()
+        return _readable(
+            frame,
+            {
+                "subject": frame["subject"].map(lambda s: (names or {}).get(s, s)),
+                "from → to": frame["origin"] + " → " + frame["destination"],
+            },
+            rest=["kind", "system", "recipient", "recipient_type", "data", "confidence"],
+            tail=["regimes", "notes", "sources", "evidence", "id"],
+        )
+
     def to_csv(self) -> str:
         """Return one CSV row per transfer, safe to open in a spreadsheet."""
         from residency.export import transfers_csv
@@ -330,9 +419,42 @@ class TransferList(_FrameList):
 class RouteList(_FrameList):
     """The transfer register by route; ``.to_frame()`` and ``.to_csv()`` give it as a table."""
 
+    data: list[Route]
+
     def __init__(self, routes: list[Any] | None = None, *, labels: dict[str, str] | None = None):
         super().__init__(routes or [])
         self.labels = labels or {}
+
+    def by_basis(self) -> dict[str, int]:
+        """Answer how many routes rest on each basis, in the order of ``rules.BASES``."""
+        from residency.rules import BASES
+
+        counts = {b: sum(r.basis == b for r in self.data) for b in BASES}
+        return {b: n for b, n in counts.items() if n}
+
+    def subjects(self) -> list[str]:
+        """Answer the subjects whose data takes any of the routes."""
+        return sorted({s for r in self.data for s in r.subjects})
+
+    def get(self, route_id: str) -> Route:
+        """Answer the route with this id (or the one route whose id starts with it).
+
+        >>> routes = load().routes(as_of="2026-11-26")
+        >>> routes.get(routes[0].id[:8]) is routes[0]
+        True
+        """
+        wanted = route_id.strip().lower()
+        found = [r for r in self.data if r.id == wanted] or [
+            r for r in self.data if r.id.startswith(wanted) and wanted.startswith("r-")
+        ]
+        if len(found) == 1:
+            return found[0]
+        what = "names no route" if not found else f"starts {len(found)} route ids"
+        msg = (
+            f"route {route_id!r} {what}: expected an id from the first column of "
+            "residency transfers (e.g. r-0123abcd4567)"
+        )
+        raise ResidencyError(msg)
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per route (subjects joined)."""
@@ -343,11 +465,47 @@ class RouteList(_FrameList):
 
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
+    def readable_frame(self) -> pd.DataFrame:
+        """Return the register as a lawyer reads it: subjects by name, from (the origin
+        regimes) → to, the basis in words, instrument and TIA first; the id last."""
+        frame = self.to_frame()
+        frame["systems"] = frame["systems"].map(
+            lambda text: "; ".join(self.labels.get(s, s) for s in text.split("; ") if s)
+        )
+        return _readable(
+            frame,
+            {
+                "subjects": frame["subjects"],
+                "from → to": frame["regimes"] + " → " + frame["destination"],
+            },
+            rest=["subject_count", "kind", "recipient", "recipient_type", "data", "systems"],
+            tail=["confidence", "notes", "sources", "id"],
+        )
+
     def to_csv(self) -> str:
         """Return the register by route as CSV, safe to open in a spreadsheet."""
         from residency.export import routes_csv
 
         return routes_csv(self.data, self.labels)
+
+
+def _readable(
+    frame: pd.DataFrame, first: dict[str, Any], *, rest: list[str], tail: list[str]
+) -> pd.DataFrame:
+    import pandas as pd
+
+    from residency.rules import BASIS_LABELS
+
+    tia = frame["tia_required"].map(lambda v: "yes" if str(v) == "True" else "no")
+    head = pd.DataFrame(
+        {
+            **first,
+            "basis": frame["basis"].map(lambda b: BASIS_LABELS.get(b, b)),
+            "instrument": frame["instrument"],
+            "TIA required": tia,
+        }
+    )
+    return pd.concat([head, frame[rest + tail]], axis=1)
 
 
 class FindingList(_FrameList):
@@ -485,3 +643,21 @@ def load(path: str | Path | None = None) -> DataMap:
     listing every problem if the inventory is invalid.
     """
     return DataMap.from_inventory(read_inventory(path))
+
+
+def open_map(
+    inventory: str | Path | None = None,
+    *,
+    stored: str | None = None,
+    db: str | Path | None = None,
+) -> DataMap:
+    """Return the map of an inventory file or folder, of an organisation kept in the store
+    (``stored``, in the store ``db``), or, with neither, the built-in demo organisation."""
+    if stored is not None:
+        if inventory is not None:
+            msg = "give either --inventory or --stored, not both"
+            raise ResidencyError(msg)
+        from residency.store import Store
+
+        return DataMap.from_inventory(Store(db).load_inventory(stored))
+    return load(inventory)

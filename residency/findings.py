@@ -22,7 +22,15 @@ from residency import places
 from residency._perf import bulk
 from residency.ai import STRICT, Exposure, exposures_of
 from residency.jurisdictions import CountriesOfConcern, LegalData, Regime, legal_data
-from residency.query import Location, Unit, WhereResult, path_text, subjects, where
+from residency.query import (
+    Location,
+    Unit,
+    WhereResult,
+    display_name,
+    path_text,
+    subjects,
+    where,
+)
 from residency.routes import Hit, Route, SubjectMap, Walker, route_id
 from residency.rules import (
     SEVERITIES,
@@ -35,20 +43,77 @@ from residency.rules import (
     in_origin,
 )
 
-RULES = {
-    "transfer.no_basis": "high",
-    "transfer.safeguard_not_accepted": "high",
-    "localisation.breach": "high",
-    "residency.contract_breach": "high",
-    "concern.countries_of_concern": "high",
-    "transfer.needs_review": "medium",
-    "localisation.review": "medium",
-    "transfer.fragile_basis": "low",
-    "ai.default_training": "high",
-    "ai.training_review": "medium",
-    "ai.past_training": "medium",
-    "ai.training_unassessed": "low",
-}
+
+@dataclass(frozen=True)
+class Check:
+    """One check of the data map: the finding rules it raises and their severities.
+
+    Each rule lists the severities it may take, its default first; a check picks another
+    only where its entry lists it (the legal data's own severity for a countries-of-concern
+    rule whose condition is not established, a volume below the bulk threshold).
+    """
+
+    name: str
+    summary: str
+    rules: dict[str, tuple[str, ...]]
+
+
+# The registry: every finding rule belongs to one check, with its severities
+# (docs/findings.md). Policies (residency.policy) raise findings-like violations on top.
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "transfer",
+        "each place data reaches outside its origin, judged under the origin's regime(s)",
+        {
+            "transfer.no_basis": ("high",),
+            "transfer.safeguard_not_accepted": ("high",),
+            "transfer.needs_review": ("medium",),
+            "transfer.fragile_basis": ("low",),
+        },
+    ),
+    Check(
+        "localisation",
+        "the origin's localisation rules against the stored copies",
+        {"localisation.breach": ("high",), "localisation.review": ("medium",)},
+    ),
+    Check(
+        "concern",
+        "sensitive data reaching a country of concern of the origin's regime",
+        {"concern.countries_of_concern": ("high", "medium", "low")},
+    ),
+    Check(
+        "contract",
+        "a client's contractual residency limit against every place its data reaches",
+        {"residency.contract_breach": ("high",)},
+    ),
+    Check(
+        "ai",
+        "vendors training AI models on the data, against the origin's regulator position",
+        {
+            "ai.default_training": ("high",),
+            "ai.training_review": ("medium",),
+            "ai.past_training": ("medium", "low"),
+            "ai.training_unassessed": ("low",),
+        },
+    ),
+)
+_SEVERITIES = {rule: levels for c in CHECKS for rule, levels in c.rules.items()}
+RULES = {rule: levels[0] for rule, levels in _SEVERITIES.items()}  # each rule's default
+
+
+def severity(rule: str, level: str | None = None) -> str:
+    """Answer a finding rule's severity: its default, or ``level`` if its check allows it.
+
+    >>> severity("transfer.no_basis"), severity("ai.past_training", "low")
+    ('high', 'low')
+    """
+    levels = _SEVERITIES[rule]
+    if level is None:
+        return levels[0]
+    if level not in levels:
+        msg = f"finding rule {rule} cannot be {level!r}: its check allows {', '.join(levels)}"
+        raise ValueError(msg)
+    return level
 
 
 @dataclass(frozen=True)
@@ -204,23 +269,24 @@ def _shared_findings(
         memo[signature] = (sm.subject, found)
         return found
     first, found = known
-    return [_readdressed(f, first, sm.subject) for f in found]
+    return [_readdressed(ctx.G, f, first, sm.subject) for f in found]
 
 
 def _own_findings(ctx: Context, sm: SubjectMap) -> list[Finding]:
     return [*_transfer_findings(ctx, sm), *_localisation(ctx, sm), *_concern(ctx, sm)]
 
 
-def _readdressed(f: Finding, old: str, new: str) -> Finding:
-    def swap(text: str) -> str:
-        assert text.startswith(old), text
-        return new + text[len(old) :]
+def _readdressed(G: nx.DiGraph, f: Finding, old: str, new: str) -> Finding:
+    def swap(text: str, a: str, b: str) -> str:
+        assert text.startswith(a), text
+        return b + text[len(a) :]
 
+    was, now = display_name(G, old), display_name(G, new)
     return replace(
         f,
         subject=new,
-        explanation=swap(f.explanation),
-        evidence=tuple(e if e.startswith("... and") else swap(e) for e in f.evidence),
+        explanation=swap(f.explanation, was, now),
+        evidence=tuple(e if e.startswith("... and") else swap(e, old, new) for e in f.evidence),
     )
 
 
@@ -288,7 +354,7 @@ def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]
     verdicts = list(dict.fromkeys(h.verdict for _, h in pairs if h.verdict is not None))
     countries = tuple(sorted({h.country for _, h in pairs}))
     regimes = sorted({j.regime for v in verdicts for j in v.judgements})
-    head = f"{sm.subject} (origin {sm.origin}, under {', '.join(regimes)})"
+    head = f"{display_name(ctx.G, sm.subject)} (origin {sm.origin}, under {', '.join(regimes)})"
     first = pairs[0][1].verdict
     assert first is not None
     if rule == "transfer.no_basis":
@@ -332,7 +398,7 @@ def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]
     sources = tuple(dict.fromkeys(s for v in verdicts for s in v.sources))
     routes = {route_id(h.route) for _, h in pairs if h.route is not None}
     return Finding(
-        RULES[rule],
+        severity(rule),
         rule,
         sm.subject,
         countries,
@@ -371,12 +437,13 @@ def _localisation(ctx: Context, sm: SubjectMap) -> list[Finding]:
             where_ = "no stored copy is in the origin" if not inside else "copies are stored abroad"
             cond = f" It applies if: {rule.condition}." if rule.condition else ""
             text = (
-                f"{sm.subject} (origin {origin}): {rule.summary} ({regime.id} {rule.id}); "
+                f"{display_name(ctx.G, sm.subject)} (origin {origin}): {rule.summary} "
+                f"({regime.id} {rule.id}); "
                 f"{where_}: stored in {', '.join(countries)}.{cond}"
             )
             found.append(
                 Finding(
-                    RULES[key],
+                    severity(key),
                     key,
                     sm.subject,
                     countries,
@@ -404,12 +471,13 @@ def _contract(ctx: Context, sm: SubjectMap) -> list[Finding]:
     countries = tuple(sorted({h.country for _, h in outside}))
     kinds = sorted({h.kind for _, h in outside})
     text = (
-        f"{sm.subject}'s contract limits its data to {', '.join(limit)}, but it is "
+        f"The contract of {display_name(ctx.G, sm.subject)} limits its data to "
+        f"{', '.join(limit)}, but it is "
         f"{', '.join(kinds)} in {', '.join(countries)}: {_locations_who(outside)}."
     )
     return [
         Finding(
-            RULES["residency.contract_breach"],
+            severity("residency.contract_breach"),
             "residency.contract_breach",
             sm.subject,
             countries,
@@ -450,7 +518,7 @@ def _concern(ctx: Context, sm: SubjectMap) -> list[Finding]:
             severity, title, judged, refs = _volume_judgement(regime, rule, cats, volume)
             cond = f" Applies if: {rule.condition}." if rule.condition else ""
             text = (
-                f"{sm.subject} (origin {sm.origin}): {', '.join(cats)} reach "
+                f"{display_name(ctx.G, sm.subject)} (origin {sm.origin}): {', '.join(cats)} reach "
                 f"{', '.join(countries)}, a country of concern under {regime.id} "
                 f"({rule.id}): {_locations_who(hits)}. {rule.summary}{cond}{judged}"
             )
@@ -481,12 +549,13 @@ def _volume_judgement(
     without a count (or only thresholds counted in devices), the rule's own severity.
     """
     title = "Sensitive data reaches a country of concern"
+    key = "concern.countries_of_concern"
     if not rule.condition:
-        return RULES["concern.countries_of_concern"], title, "", ()
+        return severity(key), title, "", ()
     maybe = title + ": the rule may apply"
     applicable = [t for t in rule.thresholds if set(t.categories) & set(cats)]
     if volume is None or not applicable:
-        return rule.severity, maybe, "", ()
+        return severity(key, rule.severity), maybe, "", ()
     refs = tuple(dict.fromkeys(_ref(regime, t) for t in applicable))
     persons = [t for t in applicable if t.unit == "persons"]
     above = [t for t in persons if volume > t.more_than]
@@ -496,7 +565,7 @@ def _volume_judgement(
             f" The client's data concern {volume:,} people, above the bulk threshold ({limits})."
         )
         return (
-            RULES["concern.countries_of_concern"],
+            severity(key),
             title + ": above the bulk threshold",
             judged,
             refs,
@@ -507,26 +576,30 @@ def _volume_judgement(
             f" The client's data concern {volume:,} people; a threshold counted in devices "
             f"cannot be judged from that ({shown})."
         )
-        return rule.severity, maybe, judged, refs
+        return severity(key, rule.severity), maybe, judged, refs
     judged = (
         f" The client's data concern {volume:,} people, not above the bulk thresholds "
         f"({shown}); other subjects' data reaching the same recipient are not added up."
     )
-    return "low", maybe + " (below the bulk threshold)", judged, refs
+    return severity(key, "low"), maybe + " (below the bulk threshold)", judged, refs
 
 
 def _ai_rule(e: Exposure) -> tuple[str, str] | None:
     """Return the finding rule and severity for one exposure (None: listed, not a finding)."""
     strict = e.requirement in STRICT
     if not e.ongoing:
-        return "ai.past_training", "medium" if strict else "low"
+        # Past training weighs less where the origin asks for no consent.
+        rule = "ai.past_training"
+        return rule, severity(rule) if strict else severity(rule, "low")
     if strict and e.default == "opt-out":
-        return "ai.default_training", "high"
-    if e.requirement is None:
+        rule = "ai.default_training"
+    elif e.requirement is None:
         # No recorded position is not an all-clear: say so, and ask for the contract and the
         # notice to be checked (stopping the training must never read as the only issue).
-        return "ai.training_unassessed", "low"
-    return "ai.training_review", "medium"
+        rule = "ai.training_unassessed"
+    else:
+        rule = "ai.training_review"
+    return rule, severity(rule)
 
 
 def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
@@ -541,7 +614,7 @@ def _ai_findings(ctx: Context, exposed: list[Exposure]) -> list[Finding]:
         countries = tuple(sorted({e.vendor_country for e in group}))
         parts = [_ai_sentence(rule, e) for e in sorted(group, key=lambda e: e.system)]
         regimes = ", ".join(group[0].regimes) or "no regime data"
-        head = f"{subject} (origin {group[0].origin}, under {regimes})"
+        head = f"{display_name(ctx.G, subject)} (origin {group[0].origin}, under {regimes})"
         position = (
             group[0].position or "no regulator position on AI training is recorded for this origin"
         )

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -25,12 +26,12 @@ from shapely.geometry import LineString, shape
 
 from residency import places
 from residency._resources import data_file
-from residency.findings import Assessment
+from residency.findings import Assessment, Finding
 from residency.query import Location
-from residency.rules import BASES, Transfer
+from residency.rules import BASES, BASIS_LABELS, SEVERITIES, Transfer
 
-# Worst first. A country's status is the worst basis of the transfers into it.
-STATUS_ORDER = (
+# Worst first: the legal basis of a transfer (arcs are coloured by the worst on a route).
+BASIS_ORDER = (
     "no_basis",
     "needs_review",
     "safeguard",
@@ -38,28 +39,56 @@ STATUS_ORDER = (
     "unrestricted",
     "free_flow",
     "own_staff",
+)
+# Worst first: a country's status is the most severe finding that names it or, with no
+# finding, the worst basis of the transfers into it ("origin": data only comes from there).
+STATUS_ORDER = (
+    "high",
+    "medium",
+    "low",
+    "safeguard",
+    "adequacy",
+    "unrestricted",
+    "free_flow",
+    "own_staff",
     "origin",
 )
+# A basis a country status stands for when no finding names the country (never expected:
+# a transfer with no basis or one to review always makes a finding).
+_BASIS_STATUS = {"no_basis": "high", "needs_review": "medium"}
+# ColorBrewer RdYlBu (colour-blind safe) for severity and bases; greys told apart by
+# lightness: own staff abroad (mid), origin only (dark), no data (the light world).
 STATUS_COLOURS: dict[str, tuple[int, int, int]] = {
+    "high": (215, 48, 39),
+    "medium": (252, 141, 89),
+    "low": (254, 224, 144),
     "no_basis": (215, 48, 39),
-    "needs_review": (244, 165, 30),
-    "safeguard": (254, 224, 139),
-    "adequacy": (102, 189, 99),
-    "unrestricted": (145, 191, 219),
-    "free_flow": (69, 117, 180),
-    "own_staff": (171, 171, 171),
-    "origin": (120, 120, 120),
+    "needs_review": (252, 141, 89),
+    "safeguard": (171, 217, 233),
+    "adequacy": (116, 173, 209),
+    "unrestricted": (69, 117, 180),
+    "free_flow": (49, 54, 149),
+    "own_staff": (170, 170, 170),
+    "origin": (110, 110, 110),
 }
+EUROPE = ("EEA",)  # the map's Europe view: the EEA bloc's members, overseas parts left out
+NO_DATA_COLOUR = (225, 228, 232)  # the world's countries that hold none of the data
 STATUS_LABELS = {
-    "no_basis": "no legal basis",
-    "needs_review": "needs review",
-    "safeguard": "safeguard (e.g. SCCs)",
-    "adequacy": "adequacy decision",
-    "unrestricted": "no restriction at origin",
-    "free_flow": "free flow (e.g. within the EEA)",
-    "own_staff": "own staff abroad",
-    "origin": "only data originating here",
+    "high": "high-severity finding",
+    "medium": "medium-severity finding",
+    "low": "low-severity finding",
+    **BASIS_LABELS,
+    "origin": "data originates here (no transfer into it)",
 }
+COUNTRY_LEGEND = (
+    "Country colour: the most severe finding that names the country; with none, the worst "
+    "legal basis of the transfers into it. Dark grey: the data originates there and no "
+    "transfer goes into it; light grey: none of the data."
+)
+ARC_LEGEND = (
+    "Arcs: one per origin and destination country; width by the number of subjects whose "
+    "data takes it, colour by the worst legal basis on it."
+)
 
 
 @cache
@@ -128,17 +157,38 @@ def transfers(assessment: Assessment, filters: Filters | None = None) -> list[Tr
     return [t for t in assessment.transfers if f.keep(t.location)]
 
 
+def findings(
+    assessment: Assessment, filters: Filters | None = None, *, subjects: set[str] | None = None
+) -> list[Finding]:
+    """Return the findings about the subjects whose data passes the filters (most severe
+    first): what the map's metrics count."""
+    if subjects is None:
+        subjects = {loc.subject for loc in locations(assessment, filters)}
+        subjects |= {t.location.subject for t in transfers(assessment, filters)}
+    return [f for f in assessment.findings if f.subject in subjects]
+
+
 def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd.GeoDataFrame:
     """Answer, per country, what lives there: a GeoDataFrame of the countries that hold data.
 
     Columns: ``code``, ``name``, ``subjects`` (how many subjects' data reach it),
-    ``categories``, ``systems``, one ``basis_*`` count per transfer basis, ``findings``
-    (how many findings name it), ``status`` (the worst basis into it) and geometry.
+    ``origin_of`` (how many shown subjects' data originate there), ``categories``,
+    ``systems``, one ``basis_*`` count per transfer basis, ``findings`` (how many findings
+    name it), ``worst_basis`` (of the transfers into it), ``status`` (the most severe
+    finding naming it, else the worst basis, else ``own_staff`` or ``origin``: see
+    :data:`STATUS_ORDER`), ``status_label``, ``reason`` (the worst finding's title or the
+    basis) and geometry. A country the data only comes from is a row too.
     """
     locs = locations(assessment, filters)
     moved = transfers(assessment, filters)
     by_country: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"subjects": set(), "categories": set(), "systems": set(), "bases": Counter()}
+        lambda: {
+            "subjects": set(),
+            "categories": set(),
+            "systems": set(),
+            "bases": Counter(),
+            "origin_of": set(),
+        }
     )
     for loc in locs:
         row = by_country[places.country_of(loc.country)]
@@ -148,28 +198,42 @@ def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd
     for t in moved:
         by_country[places.country_of(t.location.country)]["bases"][t.basis] += 1
     shown = {t.location.subject for t in moved} | {loc.subject for loc in locs}
-    finding_counts: Counter[str] = Counter(
-        places.country_of(c) for f in assessment.findings if f.subject in shown for c in f.countries
-    )
+    for subject in sorted(shown):  # where the data comes from is drawn too
+        origin = places.country_of(assessment.results[subject].origin)
+        by_country[origin]["origin_of"].add(subject)
+    named: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings(assessment, filters, subjects=shown):
+        for c in dict.fromkeys(places.country_of(c) for c in f.countries):
+            named[c].append(f)
     world = _world().set_index("code")  # read-only use: no copy needed
     rows = []
     for code, row in sorted(by_country.items()):
         if code not in world.index:
             continue
         bases = row["bases"]
-        status = next((b for b in STATUS_ORDER if bases.get(b)), "origin")
+        worst = min(named.get(code, []), key=lambda f: SEVERITIES.index(f.severity), default=None)
+        basis = next((b for b in BASIS_ORDER if bases.get(b)), None)
+        if worst is not None:
+            status, reason = worst.severity, worst.title
+        elif basis is not None:
+            status, reason = _BASIS_STATUS.get(basis, basis), STATUS_LABELS[basis]
+        else:
+            status, reason = "origin", STATUS_LABELS["origin"]
         rows.append(
             {
                 "code": code,
                 "name": world.at[code, "name"],
                 "subjects": len(row["subjects"]),
+                "origin_of": len(row["origin_of"]),
                 "categories": ", ".join(sorted(row["categories"])),
                 "systems": ", ".join(sorted(row["systems"])),
                 **{f"basis_{b}": bases.get(b, 0) for b in BASES},
                 "transfers": sum(bases.values()),
-                "findings": finding_counts.get(code, 0),
+                "findings": len(named.get(code, [])),
+                "worst_basis": basis or "",
                 "status": status,
                 "status_label": STATUS_LABELS[status],
+                "reason": reason,
                 "geometry": world.at[code, "geometry"],
             }
         )
@@ -177,16 +241,26 @@ def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd
         "code",
         "name",
         "subjects",
+        "origin_of",
         "categories",
         "systems",
         *[f"basis_{b}" for b in BASES],
         "transfers",
         "findings",
+        "worst_basis",
         "status",
         "status_label",
+        "reason",
         "geometry",
     ]
     return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs="EPSG:4326")
+
+
+def worst_first(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a country frame sorted worst status first, then by subjects (most first)."""
+    rank = frame["status"].map(STATUS_ORDER.index)
+    order = sorted(range(len(frame)), key=lambda i: (rank.iloc[i], -frame["subjects"].iloc[i]))
+    return frame.iloc[order]
 
 
 def flow_frame(
@@ -201,7 +275,7 @@ def flow_frame(
         groups[(*pair, t.basis if by_basis else "")].append(t)
     rows = []
     for (origin, destination, grouped), ts in sorted(groups.items()):
-        basis = grouped or next(b for b in STATUS_ORDER if any(t.basis == b for t in ts))
+        basis = grouped or next(b for b in BASIS_ORDER if any(t.basis == b for t in ts))
         a, b = point_of(origin), point_of(destination)
         if a is None or b is None or origin == destination:
             continue
@@ -232,8 +306,10 @@ def flow_frame(
     return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs="EPSG:4326")
 
 
-def legend() -> pd.DataFrame:
-    """Return the colour legend of legal statuses (worst first)."""
+def legend(kind: str = "countries") -> pd.DataFrame:
+    """Return the colour legend, worst first: of country statuses (``countries``) or of the
+    arcs' legal bases (``arcs``)."""
+    order = STATUS_ORDER if kind == "countries" else BASIS_ORDER
     return pd.DataFrame(
         [
             {
@@ -241,6 +317,34 @@ def legend() -> pd.DataFrame:
                 "meaning": STATUS_LABELS[s],
                 "colour": "#{:02x}{:02x}{:02x}".format(*STATUS_COLOURS[s]),
             }
-            for s in STATUS_ORDER
+            for s in order
         ]
     )
+
+
+def view(
+    codes: list[str] | set[str] | frozenset[str],
+    *,
+    width_px: int = 900,
+    height_px: int = 560,
+    core: bool = False,
+) -> dict[str, float]:
+    """Answer the map view (``latitude``, ``longitude``, ``zoom``) that fits the label points
+    of these countries or blocs (the whole world when none is known). ``core``: leave out
+    points far from the median (a bloc's overseas territories)."""
+    points = [p for c in codes for code in places.expand(c) if (p := point_of(code)) is not None]
+    if core and points:
+        mid_lon = sorted(p[0] for p in points)[len(points) // 2]
+        mid_lat = sorted(p[1] for p in points)[len(points) // 2]
+        points = [p for p in points if abs(p[0] - mid_lon) <= 40 and abs(p[1] - mid_lat) <= 30]
+    if not points:
+        return {"latitude": 25.0, "longitude": 10.0, "zoom": 0.9}
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    stretch = width_px / height_px * 1.5  # Mercator stretches latitudes away from the equator
+    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * stretch, 8.0) * 1.45
+    zoom = max(0.5, min(6.0, math.log2(360 * width_px / 512 / span)))
+    return {
+        "latitude": round((max(lats) + min(lats)) / 2, 3),
+        "longitude": round((max(lons) + min(lons)) / 2, 3),
+        "zoom": round(zoom, 2),
+    }

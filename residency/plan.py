@@ -589,7 +589,8 @@ def _action(
 def _combine(
     m: DataMap, plan: Plan, before: Assessment, as_of: date, judged: dict[tuple[Any, ...], Any]
 ) -> None:
-    chosen = [change for a in plan.actions[: plan.top] for change in a.changes]
+    # Two regimes may accept the same instrument: sign it once with each party.
+    chosen = list(dict.fromkeys(change for a in plan.actions[: plan.top] for change in a.changes))
     plan.combined_changes = chosen
     if not chosen:
         plan.remaining = dict(plan.before)

@@ -28,6 +28,7 @@ import networkx as nx
 from residency import places
 from residency._errors import UnknownSubjectError
 from residency._perf import bulk
+from residency._words import count
 from residency.graph import ORGANISATION
 
 if TYPE_CHECKING:
@@ -101,11 +102,34 @@ class WhereResult:
     label: str
     origin: str
     locations: list[Location] = field(default_factory=list)
+    residency: tuple[str, ...] = ()  # a client's contractual residency clause (codes, blocs)
 
     @property
     def countries(self) -> list[str]:
         """Return the sorted countries (or subdivisions) the data reaches."""
         return sorted({loc.country for loc in self.locations})
+
+    @property
+    def display(self) -> str:
+        """Return the subject as a reader sees it: ``Corrmore Ltd (client:corrmore)``."""
+        return self.subject if self.label == self.subject else f"{self.label} ({self.subject})"
+
+    @property
+    def residency_text(self) -> str:
+        """Return the contractual residency clause in words ("" when the contract sets none)."""
+        return ", ".join(f"{places.place_name(c)} ({c})" for c in self.residency)
+
+    def within_residency(self, place: str) -> bool | None:
+        """Tell whether a place lies inside the residency clause (None: no clause)."""
+        if not self.residency:
+            return None
+        allowed = frozenset().union(*(places.expand(c) for c in self.residency))
+        return places.within(place, allowed)
+
+    @property
+    def outside_residency(self) -> list[str]:
+        """Return the sorted places the data reaches outside the residency clause."""
+        return [c for c in self.countries if self.within_residency(c) is False]
 
     def by_kind(self, kind: str) -> list[Location]:
         """Return the locations of one kind (``stored``, ``processed``, ...)."""
@@ -115,8 +139,17 @@ class WhereResult:
         """Return one row per location, sorted by country, kind and system.
 
         With the ``graph``, an ``evidence`` column renders each path with its edge kinds.
+        With a residency clause, a ``residency_clause`` column says ``within`` or
+        ``outside`` for each row.
         """
-        return _frame(self.locations, graph)
+        frame = _frame(self.locations, graph)
+        if self.residency:
+            frame.insert(
+                4,
+                "residency_clause",
+                ["within" if self.within_residency(c) else "outside" for c in frame["country"]],
+            )
+        return frame
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{self.label}</b> ({self.subject}), origin {self.origin}</p>"
@@ -148,7 +181,7 @@ class CountryResult:
     def _repr_html_(self) -> str:
         head = (
             f"<p><b>{places.place_name(self.country)}</b> ({self.country}): "
-            f"{len(self.subjects)} subjects, {len(self.staff)} staff</p>"
+            f"{count(len(self.subjects), 'subject')}, {count(len(self.staff), 'staff member')}</p>"
         )
         return head + self.to_frame().to_html(index=False)
 
@@ -190,7 +223,8 @@ def where(G: nx.DiGraph, subject: str) -> WhereResult:
         raise UnknownSubjectError(_unknown_subject(G, subject))
     locations = list(_locations(G, subject, node["kind"]))
     origin = node.get("country") or G.nodes[ORGANISATION]["country"]
-    return WhereResult(subject, node.get("label", subject), origin, locations)
+    clause = tuple(node.get("residency") or ())
+    return WhereResult(subject, node.get("label", subject), origin, locations, clause)
 
 
 def _unknown_subject(G: nx.DiGraph, subject: str) -> str:
@@ -471,14 +505,29 @@ def _in_place(location: str, code: str) -> bool:
     return location == code or places.country_of(location) == code
 
 
+def display_name(G: nx.DiGraph, node: str) -> str:
+    """Return a node as a reader sees it: its label and id, ``Corrmore Ltd (client:corrmore)``."""
+    attrs = G.nodes.get(node)
+    label = attrs.get("label") if attrs else None
+    return f"{label} ({node})" if label and label != node else node
+
+
 def path_text(G: nx.DiGraph, path: tuple[str, ...] | list[str]) -> str:
-    """Render a path with its edge kinds, e.g. ``client:acme -uses-> system:slack``."""
-    parts = [path[0]]
+    """Render a path with its edge kinds, e.g. ``client:acme -uses-> system:slack``.
+
+    A sub-processor shows its name: ``Amazon Web Services, Inc. (subprocessor:slack:...)``.
+    """
+    parts = [_node_text(G, path[0])]
     for u, v in pairwise(path):
+        node = _node_text(G, v)
         if G.has_edge(u, v):
-            parts.append(f" -{G.edges[u, v]['kind']}-> {v}")
+            parts.append(f" -{G.edges[u, v]['kind']}-> {node}")
         elif G.has_edge(v, u):
-            parts.append(f" <-{G.edges[v, u]['kind']}- {v}")
+            parts.append(f" <-{G.edges[v, u]['kind']}- {node}")
         else:
-            parts.append(f" ~ {v}")
+            parts.append(f" ~ {node}")
     return "".join(parts)
+
+
+def _node_text(G: nx.DiGraph, node: str) -> str:
+    return display_name(G, node) if node.startswith("subprocessor:") else node

@@ -110,14 +110,16 @@ def render_map(
 ) -> bytes:
     """Draw where data lives and flows, by legal status, as a PNG (matplotlib, no tiles).
 
-    Countries are coloured by the worst basis of the transfers into them; lines join
-    origin and destination, coloured by the worst basis between them, the worst drawn last.
+    Countries are coloured as on the app's map (:data:`residency.geo.COUNTRY_LEGEND`: the
+    most severe finding naming them, else the worst basis into them); lines join origin and
+    destination, coloured by the worst basis between them, the worst drawn last.
     ``filters`` (e.g. one subject) limits what is drawn; ``width`` is in inches at 100 dpi.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     from residency import geo
@@ -127,14 +129,15 @@ def render_map(
 
     countries = geo.country_frame(assessment, filters)
     flows = geo.flow_frame(assessment, filters, by_basis=False)
-    order = {s: i for i, s in enumerate(reversed(geo.STATUS_ORDER))}
+    order = {s: i for i, s in enumerate(reversed(geo.BASIS_ORDER))}
     flows = flows.assign(_rank=[order[b] for b in flows["basis"]]).sort_values(
         ["_rank", "origin", "destination"], kind="stable"
     )
     fig = Figure(figsize=(width, width * 6.2 / 12), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     world = geo.countries()
-    world[world["code"] != "AQ"].plot(ax=ax, color="#e1e4e8", edgecolor="white", linewidth=0.3)
+    grey = "#{:02x}{:02x}{:02x}".format(*geo.NO_DATA_COLOUR)
+    world[world["code"] != "AQ"].plot(ax=ax, color=grey, edgecolor="white", linewidth=0.3)
     if len(countries):
         countries.plot(
             ax=ax, color=[colour(s) for s in countries["status"]], edgecolor="white", linewidth=0.3
@@ -142,12 +145,34 @@ def render_map(
     if len(flows):
         widths = [0.4 + min(n, 50) / 25 for n in flows["subjects"]]
         flows.plot(ax=ax, color=[colour(b) for b in flows["basis"]], linewidth=widths, alpha=0.7)
-    shown = [s for s in geo.STATUS_ORDER if s in set(countries["status"]) | set(flows["basis"])]
-    if shown:
-        handles = [Patch(color=colour(s), label=geo.STATUS_LABELS[s]) for s in shown]
-        ax.legend(handles=handles, loc="lower left", fontsize=9 * width / 12, frameon=True)
+    size = 9 * width / 12
+    statuses = [s for s in geo.STATUS_ORDER if s in set(countries["status"])]
+    if statuses:
+        handles = [Patch(color=colour(s), label=geo.STATUS_LABELS[s]) for s in statuses]
+        first = ax.legend(
+            handles=handles,
+            loc="lower left",
+            fontsize=size,
+            title="Countries",
+            frameon=True,
+            ncols=2,
+        )
+        first.get_title().set_fontsize(size)
+        ax.add_artist(first)
+    bases = [b for b in geo.BASIS_ORDER if b in set(flows["basis"])]
+    if bases:
+        handles = [Line2D([], [], color=colour(b), label=geo.STATUS_LABELS[b]) for b in bases]
+        second = ax.legend(
+            handles=handles,
+            loc="lower right",
+            fontsize=size,
+            title="Lines",
+            frameon=True,
+            ncols=2,
+        )
+        second.get_title().set_fontsize(size)
     ax.set_xlim(-180, 180)
-    ax.set_ylim(-58, 85)
+    ax.set_ylim(-100, 85)  # below 58 S (Antarctica is left out): room for the legends
     ax.set_axis_off()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
@@ -335,16 +360,16 @@ def _map_section(assessment: Assessment, subjects: list[tuple[str, str]]) -> str
         rows.append(
             f"<tr><td>{_e(row.code)}</td><td>{_e(row.name)}</td>"
             f'<td><span class="swatch" style="background:{hex_colour}"></span>'
-            f"{_e(row.status_label)}</td><td>{int(row.subjects)}</td>"
+            f"{_e(row.status_label)}</td><td>{_e(row.reason)}</td><td>{int(row.subjects)}</td>"
             f"<td>{int(row.transfers)}</td><td>{int(row.findings)}</td></tr>"
         )
     return (
         '<section id="map"><h2>Where data lives</h2>'
-        "<p>Countries holding the organisation's data, coloured by the worst legal basis of the "
-        "transfers into them; lines join origin and destination, coloured the same way.</p>"
+        f"<p>{_e(geo.COUNTRY_LEGEND)} Lines join origin and destination countries, coloured "
+        "by the worst legal basis between them and thicker for more subjects.</p>"
         f'<img class="map" alt="World map of where data lives and flows, by legal status" '
         f'src="data:image/png;base64,{png}">'
-        "<table><thead><tr><th>Code</th><th>Country</th><th>Worst basis</th>"
+        "<table><thead><tr><th>Code</th><th>Country</th><th>Status</th><th>Why</th>"
         "<th>Subjects</th><th>Transfers</th><th>Findings</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"

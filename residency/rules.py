@@ -36,6 +36,15 @@ BASES = (
     "no_basis",
 )
 _RANK = {b: i for i, b in enumerate(BASES)}
+BASIS_LABELS = {  # what each basis means, in words (tables, the map's legend)
+    "own_staff": "own staff abroad",
+    "free_flow": "free flow (e.g. within the EEA)",
+    "adequacy": "adequacy decision",
+    "unrestricted": "no restriction at origin",
+    "safeguard": "safeguard (e.g. SCCs)",
+    "needs_review": "needs review",
+    "no_basis": "no legal basis",
+}
 SEVERITIES = ("high", "medium", "low")
 CONFIDENCE = ("high", "medium", "low")
 

@@ -166,6 +166,11 @@ class Store:
             msg = f"cannot open the store at {_redacted(self.url)}: {_busy_or_short(exc)}"
             raise StoreError(msg) from None
 
+    @property
+    def shown_url(self) -> str:
+        """Return the store's URL without its password: safe to show."""
+        return _redacted(self.url)
+
     def names(self) -> list[InventoryRecord]:
         """Return the stored inventories, by name."""
         with Session(self.engine) as session:

@@ -24,14 +24,34 @@ PAGES = [
 ]
 
 
+AGENCY = ROOT / "tests" / "data" / "agency"  # a small test organisation (inventory + CSVs)
+
+
 @pytest.fixture
-def at(monkeypatch):
+def at(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)  # pages are resolved from the repository root, as `streamlit run`
+    monkeypatch.setenv("RESIDENCY_DB", str(tmp_path / "store.db"))  # uploads are kept here
+    monkeypatch.delenv("RESIDENCY_APP_INVENTORY", raising=False)
+    monkeypatch.delenv("RESIDENCY_APP_STORED", raising=False)
+    import app_support
+
+    app_support.server_choice.clear()  # what the server shows is per server: a fresh one
     return AppTest.from_file(APP, default_timeout=60)
+
+
+@pytest.fixture
+def agency(at, monkeypatch):
+    """The app as `residency app --inventory tests/data/agency` starts it."""
+    monkeypatch.setenv("RESIDENCY_APP_INVENTORY", str(AGENCY))
+    return at
 
 
 def _deck(at) -> dict:
     return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+
+
+def _arcs(at) -> list:
+    return next(layer["data"] for layer in _deck(at)["layers"] if layer["id"] == "arcs")
 
 
 def _page(at, page: str):
@@ -51,6 +71,8 @@ def test_every_page_runs_without_error(at, page):
 def test_map_draws_countries_and_arcs_without_a_base_map(at):
     at.run()
     assert not at.exception
+    assert at.toggle(key="map-arcs").value is False  # the demo has too many to start with
+    at.toggle(key="map-arcs").set_value(True).run()
     deck = _deck(at)
     assert deck["mapStyle"] == "__MAP_STYLE__"  # pydeck's "no base map"
     layers = {layer["id"]: layer for layer in deck["layers"]}
@@ -62,17 +84,84 @@ def test_map_draws_countries_and_arcs_without_a_base_map(at):
     assert urls == [], urls
 
 
+def test_map_colours_a_country_by_its_worst_finding_and_draws_origins(agency):
+    from residency.geo import STATUS_COLOURS
+
+    at = agency.run()
+    assert not at.exception
+    layers = {layer["id"]: layer for layer in _deck(at)["layers"]}
+    fills = {
+        f["name"].split("\n")[0]: f["properties"]["fill"][:3]
+        for f in layers["countries"]["data"]["features"]
+    }
+    china = next(v for k, v in fills.items() if k.endswith("(CN)"))
+    assert china == list(STATUS_COLOURS["medium"])  # a countries-of-concern finding, not blue
+    germany = next(v for k, v in fills.items() if k.endswith("(DE)"))  # origin only
+    assert germany == list(STATUS_COLOURS["origin"])
+    legend = " ".join(md.value for md in at.markdown)
+    assert "the most severe finding that names the country" in legend
+    assert "width by the number of subjects" in legend
+
+
+def test_map_at_agency_scale_controls(agency):
+    at = agency.run()
+    deck = _deck(at)
+    assert at.toggle(key="map-arcs").value is True  # a few arcs: shown from the start
+    arcs = next(layer for layer in deck["layers"] if layer["id"] == "arcs")
+    pairs = [(a["source"], a["target"]) for a in arcs["data"]]
+    assert len(pairs) == len({(tuple(s), tuple(t)) for s, t in pairs})  # one per route pair
+    assert deck["views"][0]["controller"]["scrollZoom"] is False  # the wheel scrolls the page
+    assert deck["views"][0]["controller"]["dragPan"] is True
+    world = next(layer for layer in deck["layers"] if layer["id"] == "world")
+    assert world["pickable"] is True  # names on hover everywhere
+    tooltip = at.get("deck_gl_json_chart")[0].proto.tooltip
+    assert '"transform": "none"' in tooltip or '"transform":"none"' in tooltip
+    metrics = {m.label: int(m.value) for m in at.metric}
+    at.selectbox(key="map-subject").set_value("client:vellacott").run()
+    narrowed = {m.label: int(m.value) for m in at.metric}
+    assert narrowed["High-severity findings"] < metrics["High-severity findings"]
+    labels = at.selectbox(key="map-subject").options
+    assert "Vellacott Health Inc (client:vellacott)" in labels
+    at.toggle(key="map-arcs").set_value(False).run()
+    assert "arcs" not in {layer["id"] for layer in _deck(at)["layers"]}
+    at.radio(key="map-view").set_value("Europe").run()
+    europe = _deck(at)["initialViewState"]
+    assert 40 < europe["latitude"] < 60 and europe["zoom"] > 2
+    at.toggle(key="map-wheel").set_value(True).run()
+    assert _deck(at)["views"][0]["controller"]["scrollZoom"] is True
+
+
 def test_map_filters_narrow_the_map(at):
     at.run()
-    everything = len(_deck(at)["layers"][3]["data"])
+    at.toggle(key="map-arcs").set_value(True).run()
+    everything = len(_arcs(at))
     at.selectbox(key="map-subject").set_value("client:fennwerk").run()
     assert not at.exception
-    one = len(_deck(at)["layers"][3]["data"])
+    one = len(_arcs(at))
     assert 0 < one < everything
     at.multiselect(key="map-kinds").set_value(["stored"]).run()
-    assert len(_deck(at)["layers"][3]["data"]) <= one
+    assert len(_arcs(at)) <= one
     at.radio(key="colour_by").set_value("number of subjects").run()
     assert not at.exception
+
+
+def test_where_page_shows_the_residency_clause_and_the_findings(agency):
+    at = _page(agency, "app_pages/where.py")
+    at.selectbox(key="where-subject").set_value("client:corrmore").run()
+    assert not at.exception
+    clause = at.error[0].value
+    assert "European Economic Area (EEA)" in clause
+    assert "Outside it: GB, IN, US" in clause
+    frame = at.dataframe[0].value
+    outside = set(frame.loc[frame["residency_clause"] == "outside", "country"])
+    assert outside == {"GB", "IN", "US"}
+    assert set(frame.loc[frame["residency_clause"] == "within", "country"]) <= {"DE", "IE"}
+    titles = [e.label for e in at.expander]
+    assert any("residency limit breached" in t and "Corrmore Ltd" in t for t in titles)
+    assert all("Corrmore Ltd (client:corrmore)" in t for t in titles)
+    at.selectbox(key="where-subject").set_value("client:vellacott").run()
+    assert not at.error  # no clause, nothing outside it
+    assert any("country of concern" in e.label for e in at.expander)
 
 
 def test_where_page_shows_evidence(at):
@@ -96,12 +185,29 @@ def test_as_of_date_changes_the_bases(at):
 def test_transfers_page_lists_routes_then_one_subjects_transfers(at):
     at = _page(at, "app_pages/transfers.py")
     register = at.dataframe[0].value
-    assert {"destination", "recipient", "basis", "subject_count"} <= set(register.columns)
+    assert list(register.columns[:5]) == [
+        "subjects",
+        "from → to",
+        "basis",
+        "instrument",
+        "TIA required",
+    ]
+    assert register.columns[-1] == "id"  # the hash id last
+    assert "adequacy decision" in set(register["basis"])  # the basis as a label
     assert len(at.dataframe) == 1  # no subject chosen: the register only
     at.selectbox(key="transfer-subject").set_value("client:kestrelwood").run()
     assert not at.exception
     transfers = at.dataframe[1].value
-    assert set(transfers["subject"]) == {"client:kestrelwood"}
+    assert list(transfers.columns[:5]) == [
+        "subject",
+        "from → to",
+        "basis",
+        "instrument",
+        "TIA required",
+    ]
+    assert transfers.columns[-1] == "id"
+    assert {s.split(" (")[-1] for s in transfers["subject"]} == {"client:kestrelwood)"}
+    assert all("→" in v for v in transfers["from → to"])
 
 
 def test_findings_filters(at):
@@ -193,18 +299,100 @@ def test_upload_a_bad_inventory_lists_every_problem_and_keeps_the_demo(at):
     at.file_uploader(key="upload").set_value(("bad.yaml", bad.encode(), "application/yaml")).run()
     assert not at.exception
     assert "3 problems" in at.error[0].value
-    problems = at.dataframe[0].value
-    assert list(problems.columns) == ["file", "line or row", "field", "problem"]
-    assert "staff[s-001].country" in set(problems["field"])
+    listed = at.code[0].value.splitlines()  # one line per problem, as `residency check` prints
+    assert len(listed) == 3
+    assert any("bad.yaml line" in line and "staff[s-001].country" in line for line in listed)
+    assert at.code[0].proto.wrap_lines  # long messages wrap: readable in full
     assert "uploaded_inventory" not in at.session_state  # nothing kept from a failed upload
     assert "Quillmoor" in at.sidebar.markdown[0].value
+    assert not at.get("download_button")  # no export of another organisation under it
+    assert "still shows Quillmoor" in at.info[0].value
 
 
-def test_upload_a_good_inventory(at):
+def test_upload_a_good_inventory_survives_a_reload_until_back_to_the_demo(at, tmp_path):
     at = _page(at, "app_pages/inventory.py")
     good = (ROOT / "tests" / "data" / "passing_small.yaml").read_bytes()
     at.file_uploader(key="upload").set_value(("small.yaml", good, "application/yaml")).run()
     assert not at.exception
-    assert "is valid" in at.success[0].value
+    assert "is valid" in at.success[0].value and "store" in at.success[0].value
+    from residency.store import Store
+
+    assert [r.name for r in Store(tmp_path / "store.db").names()] == ["Tiny Agency"]
     at.switch_page("app_pages/map.py").run()
     assert "Tiny Agency" in at.sidebar.markdown[0].value
+    reloaded = AppTest.from_file(APP, default_timeout=60).run()  # a new browser session
+    assert "Tiny Agency" in reloaded.sidebar.markdown[0].value
+    reloaded.switch_page("app_pages/inventory.py").run()
+    reloaded.button(key="back-to-demo").click().run()
+    assert not reloaded.exception
+    assert "Quillmoor" in reloaded.sidebar.markdown[0].value
+    again = AppTest.from_file(APP, default_timeout=60).run()  # "Back to the demo" sticks
+    assert "Quillmoor" in again.sidebar.markdown[0].value
+
+
+def test_app_opens_on_the_inventory_it_was_started_on(agency):
+    at = agency.run()
+    assert not at.exception
+    assert "Harbour & Pine Studio" in at.sidebar.markdown[0].value
+    assert "tests/data/agency" in at.sidebar.caption[0].value
+    at.switch_page("app_pages/inventory.py").run()
+    assert "Export for legal review: Harbour & Pine Studio" in [s.value for s in at.subheader]
+
+
+def test_app_opens_on_a_stored_organisation(at, monkeypatch, tmp_path):
+    from residency.inventory import read_inventory
+    from residency.store import Store
+
+    Store(tmp_path / "store.db").import_inventory(read_inventory(AGENCY))
+    monkeypatch.setenv("RESIDENCY_APP_STORED", "Harbour & Pine Studio")
+    at.run()
+    assert not at.exception
+    assert "Harbour & Pine Studio" in at.sidebar.markdown[0].value
+    assert "Stored inventory" in at.sidebar.caption[0].value
+
+
+def test_findings_by_subject_name(agency):
+    at = _page(agency, "app_pages/findings.py")
+    labels = at.selectbox(key="finding-subject").options
+    assert "Corrmore Ltd (client:corrmore)" in labels
+    at.selectbox(key="finding-subject").set_value("client:vellacott").run()
+    assert not at.exception
+    assert at.expander and all("Vellacott Health Inc" in e.label for e in at.expander)
+
+
+def test_open_a_stored_organisation_from_the_page(at, tmp_path):
+    from residency.inventory import read_inventory
+    from residency.store import Store
+
+    Store(tmp_path / "store.db").import_inventory(read_inventory(AGENCY))
+    at = _page(at, "app_pages/inventory.py")
+    assert at.selectbox(key="open-stored").options == ["Harbour & Pine Studio"]
+    at.button(key="open-stored-button").click().run()
+    assert not at.exception
+    assert "Harbour & Pine Studio" in at.sidebar.markdown[0].value
+    assert "Harbour & Pine Studio" in AppTest.from_file(APP).run().sidebar.markdown[0].value
+
+
+def test_date_picker_covers_the_legal_data(at):
+    from residency.jurisdictions import legal_data
+
+    at.run()
+    picker = at.sidebar.date_input(key="as_of")
+    assert picker.min == date(2000, 1, 1) <= legal_data().earliest
+    assert picker.max > legal_data().as_of
+    picker.set_value(date(2000, 3, 1)).run()
+    assert not at.exception
+    assert "before the earliest rule" in at.sidebar.warning[0].value
+    assert at.sidebar.text_input(key="as_of_text").value == "2000-03-01"  # the two agree
+
+
+def test_a_typed_date_applies(at):
+    at = _page(at, "app_pages/transfers.py")
+    today = at.dataframe[0].value["basis"].value_counts().to_dict()
+    at.sidebar.text_input(key="as_of_text").input("2022-01-01").run()  # Enter
+    assert not at.exception
+    assert at.sidebar.date_input(key="as_of").value == date(2022, 1, 1)
+    assert at.dataframe[0].value["basis"].value_counts().to_dict() != today
+    at.sidebar.text_input(key="as_of_text").input("1 March").run()
+    assert "is not a date" in at.sidebar.error[0].value
+    assert at.sidebar.date_input(key="as_of").value == date(2022, 1, 1)  # unchanged

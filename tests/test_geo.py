@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -51,7 +52,7 @@ def test_flow_frame_lines(demo):
     a = demo.assessment(as_of=TODAY)
     flows = geo.flow_frame(a)
     assert (flows.geometry.geom_type == "LineString").all()
-    assert set(flows["basis"]) <= set(geo.STATUS_ORDER)
+    assert set(flows["basis"]) <= set(geo.BASIS_ORDER)
     worst = geo.flow_frame(a, by_basis=False)
     assert len(worst) <= len(flows)
     assert not worst.duplicated(["origin", "destination"]).any()
@@ -61,3 +62,19 @@ def test_flow_frame_lines(demo):
 
 def test_legend_lists_every_status():
     assert list(geo.legend()["status"]) == list(geo.STATUS_ORDER)
+    assert list(geo.legend("arcs")["status"]) == list(geo.BASIS_ORDER)
+
+
+def test_legend_colours_can_be_told_apart():
+    """Every colour a reader must tell apart differs clearly, greys by lightness."""
+    colours = {s: geo.STATUS_COLOURS[s] for s in geo.STATUS_ORDER}
+    colours["no data"] = geo.NO_DATA_COLOUR
+    seen = list(colours.items())
+    for i, (a, ca) in enumerate(seen):
+        for b, cb in seen[i + 1 :]:
+            assert sum(abs(x - y) for x, y in zip(ca, cb, strict=True)) >= 60, (a, b)
+    greys = [geo.STATUS_COLOURS["own_staff"], geo.STATUS_COLOURS["origin"], geo.NO_DATA_COLOUR]
+    lightness = sorted(sum(c) / 3 for c in greys)
+    assert all(b - a >= 50 for a, b in pairwise(lightness))
+    # no red-green pair: the palette's hues are red-orange-yellow and blues (ColorBrewer RdYlBu)
+    assert all(c[1] <= max(c[0], c[2]) for c in colours.values())

@@ -263,3 +263,11 @@ def test_the_export_carries_the_plan_on_request(tmp_path):
     assert "action_plan" not in plain  # optional: the export's time budget stays the same
     refused = CliRunner().invoke(app, ["export", "--plan", "--format", "csv", "-o", str(out)])
     assert refused.exit_code == 1 and "--plan goes with the JSON export only" in refused.output
+
+
+def test_an_instrument_two_regimes_accept_is_signed_once_in_the_combined_plan():
+    # In 2021 EU-GDPR and CH-FADP both accept EU SCC 2010 for Figma: one change, not two.
+    m = residency.load()
+    plan = m.plan(as_of="2021-06-01")
+    assert len(plan.combined_changes) == len(set(plan.combined_changes))
+    assert plan.combined_resolves["high"] > 0
