@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -159,7 +160,7 @@ def assess_all(
     with bulk():
         maps = {s: walker.subject(s) for s in names}
         found = []
-        memo: dict[tuple[Any, ...], tuple[str, list[Finding]]] = {}
+        memo = _Memo()
         for sm in maps.values():
             found += _shared_findings(ctx, sm, memo)
             found += _contract(ctx, sm)
@@ -170,9 +171,16 @@ def assess_all(
     return Assessment(ctx.as_of, maps, routes, found, exposed, ctx)
 
 
-def _shared_findings(
-    ctx: Context, sm: SubjectMap, memo: dict[tuple[Any, ...], tuple[str, list[Finding]]]
-) -> list[Finding]:
+@dataclass
+class _Memo:
+    """What the findings of one assessment remember: work shared between subjects."""
+
+    shared: dict[tuple[Any, ...], tuple[str, list[Finding]]] = field(default_factory=dict)
+    rules: dict[Verdict, tuple[str, ...]] = field(default_factory=dict)  # transfer rules
+    edges: dict[tuple[str, str], str] = field(default_factory=dict)  # a path's steps, as text
+
+
+def _shared_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     """Find transfer, localisation and concern issues; subjects alike share the work.
 
     Subjects whose data sits only in shared hits (no access of their own: typically staff
@@ -180,31 +188,41 @@ def _shared_findings(
     those are built once and re-addressed: every such text starts with the subject.
     """
     if any(access for _, _, access in sm.units):
-        return _own_findings(ctx, sm)
+        return _own_findings(ctx, sm, memo)
     signature = (sm.origin, tuple((u.system, u.data, u.prefix[1:]) for u, _, _ in sm.units))
-    known = memo.get(signature)
+    known = memo.shared.get(signature)
     if known is None:
-        found = _own_findings(ctx, sm)
-        memo[signature] = (sm.subject, found)
+        found = _own_findings(ctx, sm, memo)
+        memo.shared[signature] = (sm.subject, found)
         return found
     first, found = known
     return [_readdressed(f, first, sm.subject) for f in found]
 
 
-def _own_findings(ctx: Context, sm: SubjectMap) -> list[Finding]:
-    return [*_transfer_findings(ctx, sm), *_localisation(ctx, sm), *_concern(ctx, sm)]
+def _own_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
+    return [
+        *_transfer_findings(ctx, sm, memo),
+        *_localisation(ctx, sm, memo),
+        *_concern(ctx, sm, memo),
+    ]
 
 
 def _readdressed(f: Finding, old: str, new: str) -> Finding:
-    def swap(text: str) -> str:
-        assert text.startswith(old), text
-        return new + text[len(old) :]
-
-    return replace(
-        f,
-        subject=new,
-        explanation=swap(f.explanation),
-        evidence=tuple(e if e.startswith("... and") else swap(e) for e in f.evidence),
+    cut = len(old)
+    assert f.explanation.startswith(old), f.explanation
+    assert all(e.startswith((old, "... and")) for e in f.evidence), f.evidence
+    return Finding(  # made directly: dataclasses.replace is slow, and this runs per subject
+        f.severity,
+        f.rule,
+        new,
+        f.countries,
+        f.title,
+        new + f.explanation[cut:],
+        tuple(e if e.startswith("... and") else new + e[cut:] for e in f.evidence),
+        f.sources,
+        f.routes,
+        f.legal_rule,
+        f.system,
     )
 
 
@@ -222,11 +240,31 @@ def _trained(maps: dict[str, SubjectMap]) -> Iterator[tuple[str, str, list[Locat
 Pair = tuple[Unit, Hit]
 
 
-def _evidence(G: nx.DiGraph, pairs: Iterable[Pair]) -> tuple[str, ...]:
+def _evidence(
+    G: nx.DiGraph, pairs: Iterable[Pair], edges: dict[tuple[str, str], str] | None = None
+) -> tuple[str, ...]:
+    """Return up to ``EVIDENCE_LIMIT`` paths as text, then a line counting the rest.
+
+    ``edges`` remembers each step's text (``path_text``'s, one step at a time) across calls.
+    """
     paths = sorted({(*u.prefix, *h.tail) for u, h in pairs})
-    shown = tuple(path_text(G, p) for p in paths[:EVIDENCE_LIMIT])
+    if edges is None:
+        shown = tuple(path_text(G, p) for p in paths[:EVIDENCE_LIMIT])
+    else:
+        shown = tuple(_path_text(G, p, edges) for p in paths[:EVIDENCE_LIMIT])
     more = len(paths) - EVIDENCE_LIMIT
     return (*shown, f"... and {more} more paths") if more > 0 else shown
+
+
+def _path_text(G: nx.DiGraph, path: tuple[str, ...], edges: dict[tuple[str, str], str]) -> str:
+    """Render a path exactly as :func:`~residency.query.path_text`, each step remembered."""
+    parts = [path[0]]
+    for step in pairwise(path):
+        text = edges.get(step)
+        if text is None:
+            text = edges[step] = path_text(G, step)[len(step[0]) :]
+        parts.append(text)
+    return "".join(parts)
 
 
 def _some(items: set[str], limit: int) -> str:
@@ -240,19 +278,31 @@ def _who(pairs: Iterable[Pair]) -> str:
     return _some({f"{h.recipient} in {h.country} via {h.system_label}" for _, h in pairs}, 4)
 
 
-def _transfer_findings(ctx: Context, sm: SubjectMap) -> list[Finding]:
+def _transfer_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     groups: dict[str, list[Pair]] = defaultdict(list)
+    known = memo.rules
     for unit, shared, access in sm.units:
         for hit in (*shared, *access):
             v = hit.verdict
-            if v is None or v.basis in _SETTLED:
+            if v is None:
                 continue
-            rule = _transfer_rule(v)
-            if rule:
+            rules = known.get(v)
+            if rules is None:
+                rules = known[v] = _transfer_rules(v)
+            for rule in rules:
                 groups[rule].append((unit, hit))
-            if v.basis == "adequacy" and any(j.risk for j in v.judgements if j.basis == "adequacy"):
-                groups["transfer.fragile_basis"].append((unit, hit))
-    return [_transfer_finding(ctx, rule, sm, pairs) for rule, pairs in groups.items()]
+    return [_transfer_finding(ctx, rule, sm, pairs, memo) for rule, pairs in groups.items()]
+
+
+def _transfer_rules(v: Verdict) -> tuple[str, ...]:
+    """Return the transfer finding rules a verdict raises (in the order they are grouped)."""
+    if v.basis in _SETTLED:
+        return ()
+    rule = _transfer_rule(v)
+    rules = (rule,) if rule else ()
+    if v.basis == "adequacy" and any(j.risk for j in v.judgements if j.basis == "adequacy"):
+        rules = (*rules, "transfer.fragile_basis")
+    return rules
 
 
 _SETTLED = frozenset({"own_staff", "free_flow", "unrestricted", "safeguard"})
@@ -267,7 +317,9 @@ def _transfer_rule(v: Verdict) -> str | None:
     return None
 
 
-def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]) -> Finding:
+def _transfer_finding(
+    ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair], memo: _Memo
+) -> Finding:
     pairs.sort(key=lambda p: (*p[0].prefix, *p[1].tail))  # the inventory's order never shows
     verdicts = list(dict.fromkeys(h.verdict for _, h in pairs if h.verdict is not None))
     countries = tuple(sorted({h.country for _, h in pairs}))
@@ -314,7 +366,7 @@ def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]
         )
         title = "Fragile transfer basis"
     sources = tuple(dict.fromkeys(s for v in verdicts for s in v.sources))
-    routes = {route_id(h.route) for _, h in pairs if h.route is not None}
+    routes = {route_id(key) for key in {h.route for _, h in pairs} if key is not None}
     return Finding(
         RULES[rule],
         rule,
@@ -322,13 +374,13 @@ def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]
         countries,
         title,
         text,
-        _evidence(ctx.G, pairs),
+        _evidence(ctx.G, pairs, memo.edges),
         sources,
         tuple(sorted(routes)),
     )
 
 
-def _localisation(ctx: Context, sm: SubjectMap) -> list[Finding]:
+def _localisation(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     regimes = [r for r in ctx.origin(sm.origin)[0] if r.localisation]
     if not regimes:
         return []
@@ -366,7 +418,7 @@ def _localisation(ctx: Context, sm: SubjectMap) -> list[Finding]:
                     countries,
                     "Localisation rule" + (" may apply" if rule.condition else " breached"),
                     text,
-                    _evidence(ctx.G, outside),
+                    _evidence(ctx.G, outside, memo.edges),
                     (_ref(regime, rule),),
                     legal_rule=f"{regime.id}:{rule.id}",
                 )
@@ -408,7 +460,7 @@ def _locations_who(pairs: list[Pair]) -> str:
     )
 
 
-def _concern(ctx: Context, sm: SubjectMap) -> list[Finding]:
+def _concern(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     regimes = [r for r in ctx.origin(sm.origin)[0] if r.countries_of_concern]
     if not regimes:
         return []
@@ -443,7 +495,7 @@ def _concern(ctx: Context, sm: SubjectMap) -> list[Finding]:
                     "Sensitive data reaches a country of concern"
                     + (": the rule may apply" if rule.condition else ""),
                     text,
-                    _evidence(ctx.G, hits),
+                    _evidence(ctx.G, hits, memo.edges),
                     (_ref(regime, rule),),
                     legal_rule=f"{regime.id}:{rule.id}",
                 )

@@ -275,10 +275,26 @@ class Context:
         regimes, judged = self.origin(origin)
         recipient = self.recipient(hop, system) if regimes else None
         relevant = tuple(c for c in data if c in judged) if judged else ()
+        return self.judged(origin, kind, country, recipient, relevant)
+
+    def judged(
+        self,
+        origin: str,
+        kind: str,
+        country: str,
+        recipient: Recipient | None,
+        relevant: tuple[str, ...],
+    ) -> Verdict:
+        """Answer :meth:`verdict` from its key: the recipient and the categories judged.
+
+        ``recipient`` is :meth:`recipient`'s answer (None when the origin has no regime),
+        ``relevant`` the data's categories that the origin's rules look at, in order.
+        """
         key = (origin, kind, country, id(recipient), relevant)
         found = self._verdicts.get(key)
         if found is None:
-            probe = Location("", kind, country, system, "", "", relevant, ())
+            regimes = self.origin(origin)[0]
+            probe = Location("", kind, country, "", "", "", relevant, ())
             judgements = _judge_all(self, regimes, origin, probe, recipient)
             found = Verdict(max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
             self._verdicts[key] = found
