@@ -131,7 +131,8 @@ class SubjectMap:
     subject: str
     origin: str
     units: list[tuple[Unit, tuple[Hit, ...], tuple[Hit, ...]]]
-    routes: dict[RouteKey, set[str]] = field(default_factory=dict)  # route -> systems
+    # route -> systems; subjects alike may share one dict: never change it after the walk
+    routes: dict[RouteKey, set[str]] = field(default_factory=dict)
 
     def pairs(self) -> list[tuple[Unit, Hit]]:
         """Return every (unit, hit) of the subject: each place its data reaches."""
@@ -237,6 +238,7 @@ class Walker:
         self._relevant: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._inside: dict[tuple[str, str], bool] = {}
         self._labels: dict[str, str] = {}
+        self._alike: dict[tuple[Any, ...], dict[RouteKey, set[str]]] = {}
         self._keys: dict[tuple[Any, ...], RouteKey] = {}
         self.route_data: dict[RouteKey, set[str]] = {}
         self.route_verdicts: dict[RouteKey, dict[Verdict, None]] = {}
@@ -249,10 +251,17 @@ class Walker:
         found = SubjectMap(subject, origin, [])
         routes = found.routes
         units = found.units
+        serving = None
+        if node["kind"] == "client":  # query.servers, with the client's people found once
+            succ = G.succ
+            serving = [u for u, e in G.pred[subject].items() if e["kind"] == "serves"]
         for unit in query.units(G, subject):
             system = unit.system
             shared, shared_routes = self._shared_hits(origin, unit)
-            people = query.servers(G, subject, system)
+            if serving is None:
+                people = query.servers(G, subject, system)
+            else:
+                people = [u for u in serving if system in succ[u]]
             if people:
                 access, access_routes = self._access_hits(origin, unit, people)
             else:
@@ -264,6 +273,11 @@ class Walker:
                     routes[key] = {system}
                 else:
                     systems.add(system)
+        if not any(access for _, _, access in units):
+            # Subjects alike (staff data: the same origin and systems) take the same routes:
+            # one dict serves them all (it is only read from here on).
+            alike = (origin, tuple((u.system, u.data) for u, _, _ in units))
+            found.routes = self._alike.setdefault(alike, routes)
         return found
 
     def routes(self, subjects: dict[str, SubjectMap]) -> list[Route]:
