@@ -250,8 +250,16 @@ def _evidence(
     paths = sorted({(*u.prefix, *h.tail) for u, h in pairs})
     if edges is None:
         shown = tuple(path_text(G, p) for p in paths[:EVIDENCE_LIMIT])
-    else:
-        shown = tuple(_path_text(G, p, edges) for p in paths[:EVIDENCE_LIMIT])
+        more = len(paths) - EVIDENCE_LIMIT
+        return (*shown, f"... and {more} more paths") if more > 0 else shown
+    return _shown(G, paths, edges)
+
+
+def _shown(
+    G: nx.DiGraph, paths: list[tuple[str, ...]], edges: dict[tuple[str, str], str]
+) -> tuple[str, ...]:
+    """Return :func:`_evidence` of paths already sorted, without repeats."""
+    shown = tuple(_path_text(G, p, edges) for p in paths[:EVIDENCE_LIMIT])
     more = len(paths) - EVIDENCE_LIMIT
     return (*shown, f"... and {more} more paths") if more > 0 else shown
 
@@ -320,7 +328,10 @@ def _transfer_rule(v: Verdict) -> str | None:
 def _transfer_finding(
     ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair], memo: _Memo
 ) -> Finding:
-    pairs.sort(key=lambda p: (*p[0].prefix, *p[1].tail))  # the inventory's order never shows
+    keys = [(*u.prefix, *h.tail) for u, h in pairs]  # each pair's path
+    order = sorted(range(len(pairs)), key=keys.__getitem__)  # the inventory's order never shows
+    pairs = [pairs[i] for i in order]
+    paths = list(dict.fromkeys(keys[i] for i in order))
     verdicts = list(dict.fromkeys(h.verdict for _, h in pairs if h.verdict is not None))
     countries = tuple(sorted({h.country for _, h in pairs}))
     regimes = sorted({j.regime for v in verdicts for j in v.judgements})
@@ -366,7 +377,8 @@ def _transfer_finding(
         )
         title = "Fragile transfer basis"
     sources = tuple(dict.fromkeys(s for v in verdicts for s in v.sources))
-    routes = {route_id(key) for key in {h.route for _, h in pairs} if key is not None}
+    keyed = {id(h.route): h.route for _, h in pairs}  # one object per route: hash by identity
+    routes = {route_id(key) for key in keyed.values() if key is not None}
     return Finding(
         RULES[rule],
         rule,
@@ -374,7 +386,7 @@ def _transfer_finding(
         countries,
         title,
         text,
-        _evidence(ctx.G, pairs, memo.edges),
+        _shown(ctx.G, paths, memo.edges),
         sources,
         tuple(sorted(routes)),
     )

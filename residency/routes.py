@@ -253,8 +253,8 @@ class Walker:
         units = found.units
         serving = None
         if node["kind"] == "client":  # query.servers, with the client's people found once
-            succ = G.succ
-            serving = [u for u, e in G.pred[subject].items() if e["kind"] == "serves"]
+            succ = G._succ  # the graph's own dicts: no mapping view per step
+            serving = [u for u, e in G._pred[subject].items() if e["kind"] == "serves"]
         for unit in query.units(G, subject):
             system = unit.system
             shared, shared_routes = self._shared_hits(origin, unit)
@@ -284,14 +284,21 @@ class Walker:
         """Return the register: every route with the subjects and systems it carries."""
         carried: dict[RouteKey, list[str]] = {}
         systems: dict[RouteKey, set[str]] = {}
-        for name, found in subjects.items():
-            for key, through in found.routes.items():
+        alike: dict[int, tuple[dict[RouteKey, set[str]], list[str]]] = {}
+        for name, found in subjects.items():  # subjects sharing one routes dict: one pass
+            group = alike.get(id(found.routes))
+            if group is None:
+                alike[id(found.routes)] = (found.routes, [name])
+            else:
+                group[1].append(name)
+        for routes, names_of in alike.values():  # in order of each group's first subject
+            for key, through in routes.items():
                 names = carried.get(key)
                 if names is None:
-                    carried[key] = [name]
+                    carried[key] = list(names_of)
                     systems[key] = set(through)
                 else:
-                    names.append(name)
+                    names.extend(names_of)
                     systems[key].update(through)
         order: dict[Verdict, str] = {}
 
@@ -484,7 +491,7 @@ class Walker:
         """Answer which legal party receives a staff member's access, and what kind it is."""
         G = self.G
         node = G.nodes[who]
-        employers = [v for v, e in G.succ[who].items() if e["kind"] == "employed_by"]
+        employers = [v for v, e in G._succ[who].items() if e["kind"] == "employed_by"]
         if employers:
             return (G.nodes[employers[0]]["label"], f"{node['type']} through an entity")
         if node["type"] == "employee":

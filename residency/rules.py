@@ -328,7 +328,7 @@ def recipient_at(ctx: Context, hop: str, system: str) -> Recipient:
     node = G.nodes[hop]
     kind = node["kind"]
     if kind == "staff":
-        employers = [v for v, e in G.succ[hop].items() if e["kind"] == "employed_by"]
+        employers = [v for v, e in G._succ[hop].items() if e["kind"] == "employed_by"]
         if not employers:
             return Recipient(own_staff=node["type"] == "employee")
         return _covered(ctx, (), G.nodes[employers[0]].get("safeguards", ()))
