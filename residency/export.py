@@ -133,11 +133,20 @@ def export_parts(
     ``findings`` (sorted key order does that); the routes' notes and sources are known
     before anything is written.
     """
+    with bulk():  # the subjects' table and the routes' notes: many small objects
+        return _parts(inventory, assessment, data, generated_at)
+
+
+def _parts(
+    inventory: Inventory,
+    assessment: Assessment,
+    data: LegalData,
+    generated_at: datetime | None,
+) -> dict[str, Any]:
     tables = _Tables()
-    with bulk():
-        for route in assessment.routes:  # "notes" is written before "routes": fill it first
-            tables.note_ids(route.notes)
-            tables.source_ids(route.sources)
+    for route in assessment.routes:  # "notes" is written before "routes": fill it first
+        tables.note_ids(route.notes)
+        tables.source_ids(route.sources)
     return {
         "schema": SCHEMA_ID,
         "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
@@ -349,10 +358,14 @@ def route_row(route: Route) -> dict[str, Any]:
 
 
 def _transfers(assessment: Assessment) -> Iterator[dict[str, Any]]:
+    known: dict[int, list[str]] = {}  # subjects alike share one routes dict: name it once
     for name in sorted(assessment.subject_maps):
         sm: SubjectMap = assessment.subject_maps[name]
         if sm.routes:
-            yield {"subject": name, "routes": sorted(route_id(k) for k in sm.routes)}
+            ids = known.get(id(sm.routes))
+            if ids is None:
+                ids = known[id(sm.routes)] = sorted(route_id(k) for k in sm.routes)
+            yield {"subject": name, "routes": ids}
 
 
 def _ai_training(assessment: Assessment) -> list[dict[str, Any]]:
