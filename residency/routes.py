@@ -238,6 +238,7 @@ class Walker:
         self._relevant: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._inside: dict[tuple[str, str], bool] = {}
         self._labels: dict[str, str] = {}
+        self._staff_units: list[tuple[str, tuple[str, ...]]] | None = None
         self._alike: dict[tuple[Any, ...], dict[RouteKey, set[str]]] = {}
         self._keys: dict[tuple[Any, ...], RouteKey] = {}
         self.route_data: dict[RouteKey, set[str]] = {}
@@ -255,7 +256,7 @@ class Walker:
         if node["kind"] == "client":  # query.servers, with the client's people found once
             succ = G._succ  # the graph's own dicts: no mapping view per step
             serving = [u for u, e in G._pred[subject].items() if e["kind"] == "serves"]
-        for unit in query.units(G, subject):
+        for unit in self._units(subject, node["kind"]):
             system = unit.system
             shared, shared_routes = self._shared_hits(origin, unit)
             if serving is None:
@@ -279,6 +280,28 @@ class Walker:
             alike = (origin, tuple((u.system, u.data) for u, _, _ in units))
             found.routes = self._alike.setdefault(alike, routes)
         return found
+
+    def _units(self, subject: str, kind: str) -> list[Unit]:
+        """Answer :func:`residency.query.units`, reading the graph's own dicts."""
+        G = self.G
+        if kind == "client":
+            return [
+                Unit(system, tuple(attrs["data"]), (subject, system))
+                for system, attrs in G._succ[subject].items()
+                if attrs["kind"] == "uses"
+            ]
+        if kind == "staff":
+            if self._staff_units is None:  # the organisation's staff data: one list for all
+                self._staff_units = [
+                    (system, tuple(attrs["data"]))
+                    for system, attrs in G._succ[ORGANISATION].items()
+                    if attrs["kind"] == "keeps_staff_data_in"
+                ]
+            return [
+                Unit(system, data, (subject, ORGANISATION, system))
+                for system, data in self._staff_units
+            ]
+        return query.units(G, subject)
 
     def routes(self, subjects: dict[str, SubjectMap]) -> list[Route]:
         """Return the register: every route with the subjects and systems it carries."""
