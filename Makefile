@@ -3,27 +3,50 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo where test lint bench fuzz clean
+# The browser test's Chromium: CHROMIUM=/path/to/chromium, else a chromium on PATH.
+CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
+export CHROMIUM
 
+.PHONY: demo where test lint bench fuzz notebooks chromium clean
+
+# What the app and the command need, and nothing else: a plain install, its progress shown.
+$(BIN)/.app-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	@echo "Installing residency and what the app needs into $(VENV) (first run: a few minutes)..."
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+# The development toolchain on top (tests, linter, notebooks, the browser driver).
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $@
+	touch $(BIN)/.app-installed $@
 
-demo: $(BIN)/.installed  ## the app on the demo organisation: http://127.0.0.1:8501
+demo: $(BIN)/.app-installed  ## the app on the demo organisation: http://127.0.0.1:8501
 	$(BIN)/residency app
 
-where: $(BIN)/.installed  ## the same answer in the terminal: where each client's data lives
+where: $(BIN)/.app-installed  ## the same answer in the terminal: where each client's data lives
 	$(BIN)/residency where
 
-# The browser test drives Debian's Chromium (never a downloaded browser build).
-/usr/bin/chromium:
-	@echo "Installing Debian's chromium for the browser test (needs root and apt-get)..."
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+# The browser test drives a system Chromium (never a downloaded browser build): the one
+# CHROMIUM names or PATH finds; else Debian's, installed with apt-get when that is possible.
+chromium:
+	@if [ -n "$(CHROMIUM)" ]; then \
+	  if [ -x "$(CHROMIUM)" ]; then echo "Browser test: $(CHROMIUM)"; \
+	  else echo "CHROMIUM=$(CHROMIUM) is not an executable file."; exit 1; fi; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's chromium for the browser test (apt-get)..."; \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+	  echo "The browser test needs Chromium, and none was found on PATH."; \
+	  echo "Install it (Debian/Ubuntu, as root: apt-get install chromium; elsewhere: your"; \
+	  echo "package manager's chromium), or name one: make test CHROMIUM=/path/to/chromium"; \
+	  exit 1; \
+	fi
 
-test: $(BIN)/.installed /usr/bin/chromium  ## lint, then the whole test suite
+test: $(BIN)/.installed chromium  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -31,6 +54,9 @@ test: $(BIN)/.installed /usr/bin/chromium  ## lint, then the whole test suite
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+notebooks: $(BIN)/.installed  ## run the notebooks and save them with their outputs
+	$(BIN)/python scripts/run_notebooks.py
 
 bench: $(BIN)/.installed  ## the whole chain, stage by stage, at 1x, 10x, 100x and enterprise size
 	$(BIN)/python benchmarks/bench_chain.py

@@ -4,6 +4,7 @@ import streamlit as st
 
 import app_support as ui
 from residency import ResidencyError
+from residency.whatif import SYNTAX
 
 m, as_of = ui.current()
 st.title("AI training & what-if")
@@ -35,9 +36,16 @@ move_to = st.text_input(
     value="aws/eu-central-1",
     key="whatif-move-to",
 )
+other = st.text_area(
+    "Other changes, one per line, as on the command line",
+    key="whatif-other",
+    help="One of: " + "; ".join(SYNTAX.values()),
+    placeholder="add-safeguard:slack=UK IDTA\nstop-access:CN=*\noffboard:figma",
+)
 changes = [f"opt-out:{s}" for s in opt_out]
 if move_system != "(none)":
     changes.append(f"move:{move_system}={move_to}")
+changes += [line.strip() for line in other.splitlines() if line.strip()]
 if changes:
     try:
         result = m.what_if(changes, as_of=as_of)
@@ -45,12 +53,14 @@ if changes:
         st.error(str(exc))
     else:
         st.markdown("**" + "; ".join(result.changes) + "** — nothing is saved.")
-        cols = st.columns(3)
-        gone = sum(d.change == "disappears" for d in result.findings)
-        new = sum(d.change == "appears" for d in result.findings)
-        cols[0].metric("Findings that disappear", gone)
-        cols[1].metric("Findings that appear", new)
-        cols[2].metric("Findings that remain", len(result.remaining))
+        counts = result.counts()
+        cols = st.columns(5)
+        cols[0].metric("Findings fixed", counts["findings"]["fixed"])
+        cols[1].metric("Findings new", counts["findings"]["new"])
+        cols[2].metric("Findings changed", counts["findings"]["changed"])
+        cols[3].metric("Transfers changed", sum(counts["transfers"].values()))
+        cols[4].metric("Locations changed", sum(counts["locations"].values()))
+        st.caption(f"{len(result.remaining)} findings remain.")
         st.dataframe(result.to_frame(), hide_index=True, width="stretch")
 else:
     st.caption("Choose a change above to see what disappears, appears and remains.")

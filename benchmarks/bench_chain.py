@@ -45,6 +45,7 @@ import residency
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = (61, 34, 7)  # staff, clients, systems of the built-in demo organisation
 SIZES = {"1x demo": 1, "10x demo": 10, "100x demo": 100}
+PLAN_UP_TO = 6100  # staff: residency plan is timed up to the 100x organisation
 ENTERPRISE = ("enterprise", (100_000, 20_000, 1_000))
 AS_OF = "2026-11-26"
 BIN = Path(sys.executable).parent / "residency"
@@ -151,6 +152,8 @@ def run_size(label: str, counts: tuple[int, int, int], workdir: Path) -> dict[st
     row["check"] = command(["check", *inv])
     row["findings_cmd"] = command(["findings", *inv, "--as-of", AS_OF])
     row["export_cmd"] = command(["export", *inv, "--as-of", AS_OF, "-o", str(out)])
+    if staff <= PLAN_UP_TO:  # beyond, each candidate is a near-full assessment (docs/plan.md)
+        row["plan_cmd"] = command(["plan", *inv, "--as-of", AS_OF])
     return row
 
 
@@ -228,6 +231,7 @@ def app_timings(folder: Path) -> list[tuple[str, float]]:
     for page in (
         "app_pages/where.py",
         "app_pages/transfers.py",
+        "app_pages/plan.py",
         "app_pages/findings.py",
         "app_pages/ai.py",
         "app_pages/inventory.py",
@@ -274,6 +278,8 @@ def main() -> None:
         size = (Path(tmp) / "demo.json").stat().st_size / 1e6
         wall, peak = demo["wall_s"], demo["peak_mb"]
         print(f"demo residency export: {wall:.2f} s, {peak:.0f} MB, {size:.2f} MB file")
+        plan = command(["plan", "--as-of", AS_OF])
+        print(f"demo residency plan: {plan['wall_s']:.2f} s, {plan['peak_mb']:.0f} MB")
         rows = [_report(run_size(label, counts, Path(tmp))) for label, counts in sizes]
         fit = [r for r in rows if r["size"] != "1x demo"]
         slope = exponent(fit if len(fit) >= 2 else rows)
@@ -319,6 +325,9 @@ def _report(r: dict[str, object]) -> dict[str, object]:
         f"export = {float(e['wall_s']) / float(r['floor_s']):.0f}x the floor",  # type: ignore[index]
         flush=True,
     )
+    p = r.get("plan_cmd")
+    if p:
+        print(f"  plan: {p['wall_s']:.2f} s / {p['peak_mb']:.0f} MB", flush=True)  # type: ignore[index]
     return r
 
 

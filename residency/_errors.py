@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from residency._words import count
+
 SHOWN_PER_KIND = 10  # problems of one kind shown before "and N more of the same kind"
 
 
@@ -41,8 +43,7 @@ class InventoryError(ResidencyError, ValueError):
 
     def __init__(self, problems: list[InventoryProblem], *, limit: int = 50) -> None:
         self.problems = sorted(set(problems), key=_problem_key)
-        count = len(self.problems)
-        head = f"{count:,} problem{'s' if count != 1 else ''} in the inventory"
+        head = f"{count(len(self.problems), 'problem')} in the inventory"
         super().__init__("\n".join([head, *summary_lines(self.problems, limit)]))
 
 

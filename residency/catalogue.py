@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from residency import places, regions
 from residency._errors import InventoryProblem, ResidencyError
 from residency._resources import data_root
+from residency._words import count
 from residency._yaml import Loader, line_map
 
 Confidence = Literal["high", "medium", "low"]
@@ -43,8 +44,7 @@ class VendorDataError(ResidencyError, ValueError):
 
     def __init__(self, problems: Sequence[InventoryProblem]) -> None:
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.field))
-        count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the vendor catalogue"
+        head = f"{count(len(self.problems), 'problem')} in the vendor catalogue"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
 
 

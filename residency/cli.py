@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -12,11 +13,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from residency import __version__
+from residency import __version__, _screen
 from residency._errors import InventoryError, ResidencyError
+from residency._words import count
 
 
 class _Lazy(ModuleType):
@@ -91,11 +94,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 TABLE_ROWS = 500  # longer answers print as plain blocks, not a laid-out table
 
 
+NoPagerOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-pager",
+        help="Never page a long answer in the terminal (also: RESIDENCY_NO_PAGER=1).",
+    ),
+]
+
+
 def _console() -> Console:
-    # Piped output would otherwise wrap at 80 columns and split every evidence path.
-    # markup=False: names and notes come from the inventory and are never rich markup.
-    probe = Console()
-    return Console(width=probe.width if probe.is_terminal else 200, soft_wrap=False, markup=False)
+    return _screen.console()
+
+
+def paged(func: F) -> F:
+    """Page a command's answer when it is longer than the terminal (not with --json)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _screen.paged(not kwargs.get("no_pager") and not kwargs.get("as_json")):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _err(message: str) -> None:
@@ -152,7 +172,8 @@ def _print_json(payload: Any) -> None:
 
 @app.command()
 @user_errors
-def check(inventory: InventoryOpt = None) -> None:
+@paged
+def check(inventory: InventoryOpt = None, no_pager: NoPagerOpt = False) -> None:
     """Validate an inventory: print a summary, or every problem found (exit code 1)."""
     from residency.inventory import read_inventory
     from residency.summary import summarize
@@ -170,7 +191,8 @@ def check(inventory: InventoryOpt = None) -> None:
     countries = s["countries"]
     assert isinstance(countries, list)
     console.print(
-        f"{len(countries)} countries and subdivisions covered: {', '.join(countries)}",
+        f"{count(len(countries), 'country or subdivision', 'countries and subdivisions')} "
+        f"covered: {', '.join(countries)}",
         highlight=False,
     )
     for line in inv.from_catalogue.values():
@@ -184,6 +206,7 @@ def check(inventory: InventoryOpt = None) -> None:
 
 @app.command()
 @user_errors
+@paged
 def where(
     subject: Annotated[
         str | None,
@@ -195,6 +218,7 @@ def where(
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Where does a subject's data live: stored, processed, accessed, trained, with evidence."""
     m = _map(inventory, stored, db)
@@ -216,7 +240,8 @@ def where(
     console = _console()
     console.print(
         f"{result.label} ({result.subject}), origin {result.origin}: "
-        f"data reaches {len(result.countries)} countries: {', '.join(result.countries)}",
+        f"data reaches {count(len(result.countries), 'country', 'countries')}: "
+        f"{', '.join(result.countries)}",
         highlight=False,
     )
     _locations_table(m, result.locations, console, show_subject=False)
@@ -234,10 +259,18 @@ def _overview(m: DataMap, as_json: bool) -> None:
         return
     console = _console()
     console.print(f"{m.name}: where each client's data lives", highlight=False)
-    table = Table("client", "origin", *query.KINDS, show_lines=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)  # 80 columns fit
+    if console.is_terminal:  # the id the footer says to type stays whole, on its own line
+        table.add_column("client", width=max((len(r["subject"]) for r in rows), default=6))
+    else:
+        table.add_column("client", no_wrap=True)
+    for name in ("origin", *query.KINDS):
+        table.add_column(name)
     for row in rows:
         table.add_row(
-            f"{row['label']} ({row['subject']})",
+            f"{row['subject']}\n{row['label']}"
+            if console.is_terminal
+            else f"{row['label']} ({row['subject']})",
             row["origin"],
             *(" ".join(row[k]) for k in query.KINDS),
         )
@@ -268,6 +301,17 @@ def _locations_table(
         "data",
         "evidence",
     ]
+    if console.is_terminal and console.width < 120:  # a block per location reads at 80 columns
+        out = sys.stdout
+        for loc in sorted(locations, key=query._sort_key):
+            who = f"{loc.subject}  " if show_subject else ""
+            out.write(f"\n{who}{loc.country} {loc.country_name}  {loc.kind}  {loc.system}\n")
+            recipient = loc.recipient + (f" ({loc.detail})" if loc.detail else "")
+            out.writelines(_indented(f"recipient: {recipient}", console))
+            out.writelines(_indented(f"data: {', '.join(loc.data)}", console))
+            out.writelines(_indented(f"evidence: {' > '.join(loc.path)}", console))
+        out.flush()
+        return
     table = Table(*columns, show_lines=False)
     for loc in sorted(locations, key=query._sort_key):
         cells = [loc.subject] if show_subject else []
@@ -286,12 +330,14 @@ def _locations_table(
 
 @app.command()
 @user_errors
+@paged
 def country(
     code: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 (DE) or 3166-2 (CA-QC) code.")],
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What lives in a country: whose data, which categories, through which systems and staff."""
     m = _map(inventory, stored, db)
@@ -310,8 +356,9 @@ def country(
     console = _console()
     console.print(
         f"{_places.place_name(result.country)} ({result.country}): data of "
-        f"{len(result.subjects)} subjects; categories: {', '.join(result.categories)}; "
-        f"{len(result.staff)} staff work from here",
+        f"{count(len(result.subjects), 'subject')}; categories: "
+        f"{', '.join(result.categories)}; {count(len(result.staff), 'staff member')} "
+        f"{'works' if len(result.staff) == 1 else 'work'} from here",
         highlight=False,
     )
     _locations_table(m, result.locations, console, show_subject=True)
@@ -320,6 +367,7 @@ def country(
 
 @app.command()
 @user_errors
+@paged
 def transfers(
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
@@ -327,93 +375,230 @@ def transfers(
     subject: Annotated[
         str | None, typer.Option("--subject", help="Only this subject (client:<id>, staff:<id>).")
     ] = None,
+    route: Annotated[
+        str | None,
+        typer.Option("--route", help="One route (its id, or the start of it): every detail."),
+    ] = None,
+    each: Annotated[
+        bool, typer.Option("--each", help="Every transfer, one per subject and place.")
+    ] = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """Every cross-border transfer with its legal basis, instrument, TIA flag and sources."""
+    """The transfer register by route (default), one route, or every transfer (--each)."""
     m = _map(inventory, stored, db)
-    found = m.transfers(subject, as_of=as_of)
-    if as_json:
-        _print_json([t.as_dict() for t in found])
+    if as_json and route is None:  # every transfer, as it always was
+        _print_json([t.as_dict() for t in m.transfers(subject, as_of=as_of)])
         return
+    routes = m.routes(subject, as_of=as_of)
+    if route is not None:
+        _route_detail(routes.get(route), routes.labels, as_json, as_of)
+    elif each:
+        _each_transfer(m, subject, as_of)
+    else:
+        _route_summary(m, routes, subject, as_of)
+
+
+def _indented(text: str, console: Console) -> list[str]:
+    """Answer ``text`` as lines indented by 4, wrapped to a terminal (never in a pipe)."""
+    import textwrap
+
+    if not console.is_terminal:
+        return [f"    {text}\n"]
+    lines = textwrap.wrap(text, console.width - 4, break_on_hyphens=False) or [""]
+    return [f"    {line}\n" for line in lines]
+
+
+def _basis_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {b}" for b, n in counts.items())
+
+
+def _route_summary(m: DataMap, routes: Any, subject: str | None, as_of: str | None) -> None:
+    console = _console()
+    day = _datamap.parse_as_of(as_of).isoformat()
+    whose = subject or f"the data of {count(len(routes.subjects()), 'subject')}"
+    console.print(
+        f"{m.name}: {count(len(routes), 'transfer route')} carrying {whose}, as of {day} "
+        f"({_basis_counts(routes.by_basis())})",
+        highlight=False,
+    )
+    pipe = not console.is_terminal
+    wide = pipe or console.width >= 120
+    headers = ["route", "from > to", "kind", "basis"]
+    headers += ["TIA", "subjects", "recipient", "instrument"] if wide else ["subjects", "recipient"]
+    rows = []
+    for r in routes:
+        cells = [r.id, f"{' '.join(r.regimes)} > {r.destination}", r.kind]
+        if wide:
+            cells += [r.basis, "yes" if r.tia_required else "", f"{len(r.subjects):,}"]
+            cells += [r.recipient, r.instrument or ""]
+        else:  # 80 columns: the TIA flag joins the basis, the instrument is in --route
+            cells += [r.basis + ("+TIA" if r.tia_required else ""), f"{len(r.subjects):,}"]
+            cells += [r.recipient]
+        rows.append(cells)
+    right = frozenset({5 if wide else 4})  # the subjects column
+    # Plain aligned lines: the route id (the footer says to type it) is never wrapped.
+    lines = _screen.columns(headers, rows, None if pipe else console.width, right=right)
+    console.file.writelines(line + "\n" for line in lines)
+    _footer(
+        console,
+        "One route's subjects, systems, notes and sources: residency transfers --route ID. "
+        "Every transfer: --each.",
+        as_of=as_of,
+    )
+
+
+def _route_detail(route: Any, labels: dict[str, str], as_json: bool, as_of: str | None) -> None:
+    from residency.export import route_row
+
+    if as_json:
+        row = route_row(route)
+        row["notes"] = list(route.notes)
+        row["sources"] = [s.as_dict() for s in route.sources]
+        _print_json(row)
+        return
+    console = _console()
+    console.print(
+        f"{route.id}: {' '.join(route.regimes)} > {route.destination} "
+        f"({_places.place_name(route.destination)}), {route.kind} by {route.recipient}",
+        highlight=False,
+    )
+    lines = [
+        ("basis", route.basis + (f": {route.instrument}" if route.instrument else "")),
+        ("TIA", "required" if route.tia_required else "not required"),
+        ("confidence", route.confidence or "-"),
+        ("data", ", ".join(route.data)),
+        ("systems", ", ".join(route.systems)),
+    ]
+    for name, value in lines:
+        console.print(f"{name}: {value}", highlight=False)
+    console.print(f"subjects ({len(route.subjects):,}):", highlight=False)
+    for s in route.subjects:
+        label = labels.get(s, s)
+        shown = f"{label} ({s})" if label not in (s, s.partition(":")[2]) else s
+        console.print(f"  {shown}", highlight=False)
+    for note in route.notes:
+        console.print(f"note: {note}", highlight=False)
+    for ref in route.sources:
+        where = " ".join(x for x in (ref.citation, ref.locator, ref.url) if x)
+        console.print(f"source ({ref.regime}): {ref.title} {where}".rstrip(), highlight=False)
+    _footer(console, "", as_of=as_of)
+
+
+def _each_transfer(m: DataMap, subject: str | None, as_of: str | None) -> None:
+    found = m.transfers(subject, as_of=as_of)
     console = _console()
     counts: dict[str, int] = {}
     for t in found:
         counts[t.basis] = counts.get(t.basis, 0) + 1
-    summary = ", ".join(f"{counts[b]} {b}" for b in rules.BASES if b in counts)
+    ordered = {b: counts[b] for b in rules.BASES if b in counts}
     day = _datamap.parse_as_of(as_of).isoformat()
-    console.print(f"{m.name}: {len(found)} transfers as of {day} ({summary})", highlight=False)
-    table = Table(
-        "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA", "notes"
+    console.print(
+        f"{m.name}: {count(len(found), 'transfer')} as of {day} ({_basis_counts(ordered)})",
+        highlight=False,
     )
-    for t in found:
-        loc = t.location
-        table.add_row(
-            loc.subject,
-            f"{t.origin} > {loc.country}",
-            loc.kind,
-            loc.system,
-            loc.recipient,
-            t.basis,
-            t.instrument or "",
-            "yes" if t.tia_required else "",
-            " | ".join(t.notes),
+    if console.is_terminal and console.width >= 120 and len(found) <= TABLE_ROWS:
+        table = Table(
+            "subject", "from > to", "kind", "system", "recipient", "basis", "instrument", "TIA"
         )
-    console.print(table)
-    _footer(console, "Sources per transfer: --json.", as_of=as_of)
+        table.columns[0].no_wrap = True  # the id --subject takes
+        table.add_column("notes")
+        for t in found:
+            loc = t.location
+            table.add_row(
+                loc.subject,
+                f"{t.origin} > {loc.country}",
+                loc.kind,
+                loc.system,
+                loc.recipient,
+                t.basis,
+                t.instrument or "",
+                "yes" if t.tia_required else "",
+                " | ".join(t.notes),
+            )
+        console.print(table)
+    else:  # a block per transfer reads at any width, and thousands print fast
+        out = sys.stdout
+        for t in found:
+            loc = t.location
+            tia = "; TIA required" if t.tia_required else ""
+            out.write(
+                f"\n{loc.subject}  {t.origin} > {loc.country}  {loc.kind}  "
+                f"{loc.system} / {loc.recipient}\n"
+            )
+            basis = t.basis + (f": {t.instrument}" if t.instrument else "") + tia
+            out.writelines(_indented(basis, console))
+            for note in t.notes:
+                out.writelines(_indented(f"note: {note}", console))
+        out.flush()
+    _footer(console, "One subject: --subject ID. Sources per transfer: --json.", as_of=as_of)
 
 
 @app.command()
 @user_errors
+@paged
 def findings(
+    each: Annotated[
+        bool, typer.Option("--each", help="One block per subject instead of one row per group.")
+    ] = False,
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
-    """What a lawyer must act on, most severe first, with evidence and legal sources."""
+    """What a lawyer must act on, grouped by what fixes it, most severe first."""
     m = _map(inventory, stored, db)
     found = m.findings(as_of=as_of)
     if as_json:
         _print_json([f.as_dict() for f in found])
         return
+    if not each:
+        _finding_groups(m, found, as_of)
+        return
     console = _console()
     day = _datamap.parse_as_of(as_of).isoformat()
     by_severity = {s: sum(f.severity == s for f in found) for s in rules.SEVERITIES}
     console.print(
-        f"{m.name}: {len(found)} findings as of {day} ("
+        f"{m.name}: {count(len(found), 'finding')} as of {day} ("
         + ", ".join(f"{n} {s}" for s, n in by_severity.items())
         + ")",
         highlight=False,
     )
     summary = Table("severity", "rule", "subjects", "countries", title="Summary")
+    summary.columns[1].no_wrap = True  # a rule id, as docs/findings.md names it
     for (severity, rule), group in _group_findings(found).items():
         countries = sorted({c for f in group for c in f.countries})
         summary.add_row(severity, rule, str(len(group)), " ".join(countries))
     console.print(summary)
-    if len(found) <= TABLE_ROWS:
+    if len(found) <= TABLE_ROWS and console.width >= 120:
         table = Table("severity", "rule", "subject", "countries", "what to act on", show_lines=True)
+        for column in table.columns[1:3]:
+            column.no_wrap = True
         for f in found:
             table.add_row(f.severity, f.rule, f.subject, " ".join(f.countries), f.explanation)
         console.print(table)
-    else:  # laying out a table of thousands of rows takes minutes: plain blocks instead
+    else:  # a block per finding reads at any width, and thousands print fast
         out = sys.stdout
         for f in found:
             out.write(f"\n{f.severity}  {f.rule}  {f.subject}  {' '.join(f.countries)}\n")
-            out.write(f"    {f.explanation}\n")
+            out.writelines(_indented(f.explanation, console))
         out.flush()
     _footer(console, "Evidence paths and sources: --json or residency export.", as_of=as_of)
 
 
 @app.command()
 @user_errors
+@paged
 def ai(
     inventory: InventoryOpt = None,
     stored: StoredOpt = None,
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Whose data went into which vendor's AI models, from which jurisdictions, how long."""
     m = _map(inventory, stored, db)
@@ -427,8 +612,9 @@ def ai(
     for e in found:
         by_system.setdefault(e.system_id, []).append(e)
     console.print(
-        f"{m.name}: {len(by_system)} systems train AI models on the data of "
-        f"{len({e.subject for e in found})} subjects, as of {day}",
+        f"{m.name}: {count(len(by_system), 'system')} "
+        f"{'trains' if len(by_system) == 1 else 'train'} AI models on the data of "
+        f"{count(len({e.subject for e in found}), 'subject')}, as of {day}",
         highlight=False,
     )
     table = Table(
@@ -448,8 +634,9 @@ def ai(
         window = f"{starts[0]} to {e.until or 'today'}"
         clients = sorted(x.subject for x in exposures if x.subject.startswith("client:"))
         staff = [x for x in exposures if x.subject.startswith("staff:")]
-        subjects = f"{len(clients)} clients: {' '.join(c.split(':', 1)[1] for c in clients)}"
-        subjects += f"; {len(staff)} staff" if staff else ""
+        subjects = f"{count(len(clients), 'client')}: "
+        subjects += " ".join(c.split(":", 1)[1] for c in clients)
+        subjects += f"; {count(len(staff), 'staff member')}" if staff else ""
         table.add_row(
             f"{e.system} ({e.scope or 'scope unknown'})",
             f"{e.vendor} ({e.vendor_country})",
@@ -468,13 +655,15 @@ def ai(
 
 @app.command()
 @user_errors
+@paged
 def whatif(
     changes: Annotated[
         list[str] | None,
         typer.Argument(
             help="Changes: opt-out:SYSTEM[@DATE], move:SYSTEM=PROVIDER/REGION or =CC, "
             "remove-subprocessor:SYSTEM=NAME, replace-subprocessor:SYSTEM=OLD>NEW@CC[;CC], "
-            "add-safeguard:SYSTEM=NAME, stop-access:CC=CLIENT (or =*), offboard:SYSTEM."
+            "add-safeguard:SYSTEM=NAME, add-entity-safeguard:ENTITY=NAME, "
+            "stop-access:CC=CLIENT (or =*), offboard:SYSTEM."
         ),
     ] = None,
     opt_out: Annotated[
@@ -492,6 +681,7 @@ def whatif(
     db: DbOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """What changes if you opt out, move, offboard, add a safeguard or stop access (never saved)."""
     texts = list(changes or [])
@@ -511,18 +701,10 @@ def whatif(
         f"{m.name}, as of {result.as_of}: what if we " + "; ".join(result.changes),
         highlight=False,
     )
-    counts = {
-        area: {c: sum(d.change == c for d in diffs) for c in ("disappears", "appears", "changes")}
-        for area, diffs in (
-            ("findings", result.findings),
-            ("AI training", result.ai_training),
-            ("transfers", result.transfers),
-            ("locations", result.locations),
-        )
-    }
-    summary = Table("", "disappear", "appear", "change", title="Difference")
-    for area, c in counts.items():
-        summary.add_row(area, str(c["disappears"]), str(c["appears"]), str(c["changes"]))
+    summary = Table("", "fixed / gone", "new", "changed", title="Difference")
+    for area, c in result.counts().items():
+        gone = c.get("fixed", c.get("gone", 0))
+        summary.add_row(area.replace("_", " "), str(gone), str(c["new"]), str(c["changed"]))
     console.print(summary)
     table = Table("area", "change", "subject", "rule / basis", "before", "after", show_lines=True)
     for d in [*result.findings, *result.ai_training]:
@@ -530,8 +712,87 @@ def whatif(
     console.print(table)
     _footer(
         console,
-        f"{len(result.remaining)} findings remain. Transfers and locations: --json. "
+        f"{count(len(result.remaining), 'finding')} "
+        f"{'remains' if len(result.remaining) == 1 else 'remain'}. "
+        "Transfers and locations: --json. "
         "Nothing was saved.",
+        as_of=as_of,
+    )
+
+
+@app.command()
+@user_errors
+@paged
+def plan(
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Show this many actions (and apply them together).")
+    ] = 10,
+    inventory: InventoryOpt = None,
+    stored: StoredOpt = None,
+    db: DbOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+    no_pager: NoPagerOpt = False,
+) -> None:
+    """What to do first: the changes that resolve the most findings, best first (never saved)."""
+    m = _map(inventory, stored, db)
+    result = m.plan(as_of=as_of, top=top)
+    if as_json:
+        payload = result.as_dict()
+        payload["actions"] = payload["actions"][:top]
+        _print_json(payload)
+        return
+    out = sys.stdout
+    before = ", ".join(f"{n} {s}" for s, n in result.before.items())
+    out.write(f"{m.name}: what to do first, as of {result.as_of} (findings today: {before})\n")
+    for rank, action in enumerate(result.actions[:top], 1):
+        fixed = ", ".join(f"{n} {s}" for s, n in action.resolves.items() if n) or "none"
+        new = ", ".join(f"{n} {s}" for s, n in action.introduces.items() if n)
+        out.write(f"\n{rank}. {action.title}\n")
+        findings_word = "finding" if sum(action.resolves.values()) == 1 else "findings"
+        subjects = count(len(action.subjects), "subject")
+        out.write(f"   resolves {fixed} {findings_word} for {subjects}")
+        out.write(f"; introduces {new}" if new else "")
+        improve = "improves" if action.transfers_improved == 1 else "improve"
+        out.write(f"; {count(action.transfers_improved, 'transfer')} {improve}\n")
+        if action.how:
+            out.write(f"   how: {action.how}\n")
+        for line in action.evidence:
+            out.write(f"   - {line}\n")
+        quoted = " ".join(shlex.quote(c) for c in action.changes)
+        out.write(f"   try it: residency whatif {quoted}\n")
+    together = ", ".join(f"{n} {s}" for s, n in result.combined_resolves.items())
+    left = ", ".join(f"{n} {s}" for s, n in result.remaining.items())
+    new = ", ".join(f"{n} {s}" for s, n in result.combined_introduces.items() if n)
+    shown = min(top, len(result.actions))
+    first = (
+        "The first action resolves" if shown == 1 else f"The first {shown} actions together resolve"
+    )
+    out.write(
+        f"\n{first} {together}"
+        + (f" and introduce{'s' if shown == 1 else ''} {new}" if new else "")
+        + f"; {left} remain.\n"
+    )
+    out.flush()
+    _footer(_console(), "Finding ids and every action: --json.", as_of=as_of)
+
+
+def _finding_groups(m: DataMap, found: list[Any], as_of: str | None) -> None:
+    out = sys.stdout
+    day = _datamap.parse_as_of(as_of).isoformat()
+    groups = m.finding_groups(as_of=as_of)
+    subjects = len({f.subject for f in found})
+    by_severity = ", ".join(f"{sum(f.severity == s for f in found)} {s}" for s in rules.SEVERITIES)
+    out.write(
+        f"{m.name}: {len(found)} findings ({by_severity}) about {subjects} subjects, "
+        f"as of {day}, in {len(groups)} groups by what fixes them\n\n"
+    )
+    for g in groups:
+        out.write(f"{g.severity:<6} {len(g.subjects):>4}  {g.summary} [{g.rule}]\n")
+    out.flush()
+    _footer(
+        _console(),
+        "One block per subject: --each. What to do first: residency plan.",
         as_of=as_of,
     )
 
@@ -557,6 +818,10 @@ def export(
             "--format", help="json (the full export) or csv (the transfer register by route)."
         ),
     ] = "json",
+    with_plan: Annotated[
+        bool,
+        typer.Option("--plan", help="Add the plan (what to do first) at the top of the JSON."),
+    ] = False,
 ) -> None:
     """Write the JSON export for legal review (schema residency-export/2), or the CSV register."""
     import os
@@ -567,7 +832,12 @@ def export(
         raise ResidencyError(msg)
     m = _map(inventory, stored, db)
     day = _datamap.parse_as_of(as_of)
+    if with_plan and fmt != "json":
+        msg = "--plan goes with the JSON export only"
+        raise ResidencyError(msg)
     m.assessment(as_of=day)  # judge before opening the file: an error leaves nothing behind
+    if with_plan:
+        m.plan(as_of=day)
     folder = out.resolve().parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
@@ -576,7 +846,7 @@ def export(
         raise ResidencyError(msg) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            counts = m.write_export(fh, as_of=day, fmt=fmt)
+            counts = m.write_export(fh, as_of=day, fmt=fmt, with_plan=with_plan)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
@@ -588,14 +858,16 @@ def export(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    routes = count(counts["routes"], "transfer route")
     what = (
-        f"{counts['routes']} transfer routes"
+        f"the transfer register by route: one row per route ({routes}) with its origin "
+        "regimes, destination, recipient, kind, basis, instrument, TIA flag, data, systems, "
+        "subjects, notes and sources"
         if fmt == "csv"
-        else f"{counts['routes']} transfer routes, {counts['findings']} findings"
+        else f"the export for legal review (schema residency-export/2): {routes}, "
+        f"{count(counts['findings'], 'finding')}, their evidence and sources"
     )
-    _console().print(
-        f"wrote {out} ({what}, as of {day.isoformat()})", highlight=False, markup=False
-    )
+    _console().print(f"wrote {out}: {what}, as of {day.isoformat()}", highlight=False, markup=False)
 
 
 @app.command()
@@ -608,6 +880,7 @@ def schema() -> None:
 
 @app.command()
 @user_errors
+@paged
 def jurisdictions(
     as_json: JsonOpt = False,
     country: Annotated[
@@ -617,6 +890,7 @@ def jurisdictions(
         bool, typer.Option("--stale", help="List facts last checked over 12 months ago.")
     ] = False,
     as_of: AsOfOpt = None,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """List the legal data: regimes with their as-of dates, and which countries have no data."""
     data = _jurisdictions.legal_data()
@@ -643,6 +917,8 @@ def jurisdictions(
             "applies_to": r.applies_to,
             "as_of": r.as_of.isoformat(),
             "retrieved": r.retrieved.isoformat(),
+            "from": r.start.isoformat() if r.start else None,
+            "until": r.until.isoformat() if r.until else None,
             "confidence": r.confidence,
             "unconfirmed": r.unconfirmed,
         }
@@ -659,27 +935,39 @@ def jurisdictions(
         )
         return
     console = _console()
-    table = Table("regime", "name", "applies to", "as of", "confidence", "unconfirmed")
+    table = Table("regime", "name", "applies to", "in force", "as of", "confidence", "unconfirmed")
+    table.columns[0].no_wrap = True  # a regime id, as findings and transfers name it
     shown = {r for row in coverage for r in row["regimes"]}  # type: ignore[attr-defined]
-    for r in regimes:
-        if country is None or r["id"] in shown:
-            table.add_row(
-                r["id"],
-                r["name"],
-                " ".join(r["applies_to"]),
-                r["as_of"],
-                r["confidence"],
-                str(len(r["unconfirmed"])),
-            )
+    listed = [r for r in regimes if country is None or r["id"] in shown]
+    for r in listed:
+        table.add_row(
+            r["id"],
+            r["name"],
+            " ".join(r["applies_to"]),
+            _span(r["from"], r["until"]),
+            r["as_of"],
+            r["confidence"],
+            str(len(r["unconfirmed"])),
+        )
     console.print(table)
     missing = [row["code"] for row in coverage if not row["regimes"]]
     covered = len(coverage) - len(missing)
     console.print(
-        f"{covered} of {len(coverage)} countries covered; no data (transfers from "
-        f"them get needs_review): {' '.join(missing) or 'none'}",
+        f"{count(len(listed), 'regime')}; {covered} of "
+        f"{count(len(coverage), 'country', 'countries')} covered; no data "
+        f"(transfers from them get needs_review): {' '.join(missing) or 'none'}",
         highlight=False,
     )
     _footer(console)
+
+
+def _span(start: object, until: object) -> str:
+    """Say when a regime applies: 'always', 'from D', 'until D' or 'D to D'."""
+    if start and until:
+        return f"{start} to {until}"
+    if start:
+        return f"from {start}"
+    return f"until {until}" if until else "always"
 
 
 def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:
@@ -695,7 +983,9 @@ def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:
             str(row["confidence"]),
         )
     console.print(table)
-    console.print(f"{len(rows)} facts last checked more than 12 months ago.", highlight=False)
+    console.print(
+        f"{count(len(rows), 'fact')} last checked more than 12 months ago.", highlight=False
+    )
     _footer(console)
 
 
@@ -712,7 +1002,10 @@ def import_(
     store = _store.Store(db)
     result = store.import_inventory(inv, source=str(path))
     verb = "stored" if result.changed else "already stored, unchanged"
-    counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
+    nouns = {"staff": ("staff member", "staff members"), "clients": ("client", "clients")}
+    counts = ", ".join(
+        count(v, *nouns.get(k, (k.removesuffix("s"), k))) for k, v in result.counts.items()
+    )
     _console().print(
         f"{result.name}: {verb} in {store.url} ({counts})", highlight=False, markup=False
     )
@@ -752,6 +1045,7 @@ def app_command(
     import os
 
     folder = app_folder()
+    _check_port(port)
     command = [
         sys.executable,
         "-m",
@@ -774,6 +1068,32 @@ def app_command(
     os.execv(sys.executable, command)
 
 
+def _check_port(port: int) -> None:
+    """Raise a user error saying which port to use instead when ``port`` is taken."""
+    import socket
+
+    def taken(number: int) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            try:
+                sock.bind(("127.0.0.1", number))
+            except OSError:
+                return True
+            return False
+
+    if not 1 <= port <= 65535:
+        msg = f"--port {port}: expected a port number from 1 to 65535"
+        raise ResidencyError(msg)
+    if taken(port):
+        free = next((n for n in range(port + 1, min(port + 50, 65536)) if not taken(n)), None)
+        hint = f"residency app --port {free}" if free else "residency app --port N"
+        msg = (
+            f"port {port} on 127.0.0.1 is already in use (another residency app, or another "
+            f"server): stop it, or start on a free port: {hint}"
+        )
+        raise ResidencyError(msg)
+
+
 def app_folder() -> Path:
     """Find the app: the repository checkout, or the copy shipped inside the package."""
     package = Path(__file__).resolve().parent
@@ -789,6 +1109,7 @@ def app_folder() -> Path:
 
 @app.command("vendors")
 @user_errors
+@paged
 def vendors_command(
     args: Annotated[
         list[str] | None,
@@ -803,6 +1124,7 @@ def vendors_command(
         list[Path] | None,
         typer.Option("--vendors", help="A folder of your own vendor files (same format)."),
     ] = None,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """List the vendor catalogue, show one vendor's facts with sources, or diff a list."""
     from residency.catalogue import vendors as load_vendors
@@ -855,6 +1177,7 @@ def _vendor_list(cat: Any, as_json: bool) -> None:
         return
     console = _console()
     table = Table("key", "name", "entity", "DPF", "AI training default", "as of", "oldest fact")
+    table.columns[0].no_wrap = True  # what residency vendors KEY takes
     for r in rows:
         age = (today - date.fromisoformat(r["oldest_fact"])).days / 365.25
         table.add_row(
@@ -868,7 +1191,8 @@ def _vendor_list(cat: Any, as_json: bool) -> None:
         )
     console.print(table)
     console.print(
-        f"{len(rows)} vendors. Facts from public pages; re-check before relying on them. "
+        f"{count(len(rows), 'vendor')}. Facts from public pages; re-check before relying "
+        "on them. "
         "Not legal advice.",
         style="dim",
         highlight=False,

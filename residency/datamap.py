@@ -20,28 +20,44 @@ import networkx as nx
 
 from residency import query
 from residency._errors import ResidencyError
+from residency._words import count
 from residency.export import ExportDocument
 from residency.findings import Assessment, Finding, assess_all
 from residency.graph import build_graph
 from residency.inventory import read_inventory
 from residency.model import Inventory
+from residency.routes import Route
 from residency.whatif import WhatIfResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from residency.plan import Plan
+
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
 
 
-@dataclass
+@dataclass(repr=False)
 class DataMap:
-    """An organisation's inventory, its graph, and the questions you can ask of them."""
+    """An organisation's inventory, its graph, and the questions you can ask of them.
+
+    >>> load()
+    <DataMap 'Quillmoor Creative Ltd': 61 staff members, 34 clients, 7 systems>
+    """
 
     inventory: Inventory
     graph: nx.DiGraph = field(repr=False)
     _assessments: dict[tuple[date, str | None], Assessment] = field(
         default_factory=dict, repr=False
     )
+    _plans: dict[tuple[date, int], Plan] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        inv = self.inventory
+        return (
+            f"<DataMap {self.name!r}: {count(len(inv.staff), 'staff member')}, "
+            f"{count(len(inv.clients), 'client')}, {count(len(inv.systems), 'system')}>"
+        )
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> DataMap:
@@ -106,6 +122,17 @@ class DataMap:
         """Answer what a lawyer must act on, most severe first, with evidence and sources."""
         return FindingList(self.assessment(as_of=as_of).findings)
 
+    def finding_groups(self, *, as_of: date | str | None = None) -> FindingGroupList:
+        """Answer the findings grouped by what fixes them, one row per rule and system or regime.
+
+        >>> groups = load().finding_groups(as_of="2026-12-02")
+        >>> groups[0].severity
+        'high'
+        """
+        from residency.finding_groups import group_findings
+
+        return FindingGroupList(group_findings(self.assessment(as_of=as_of)))
+
     def ai_exposure(self, *, as_of: date | str | None = None) -> ExposureList:
         """Answer whose data which vendors train AI models on, from where, since when.
 
@@ -146,18 +173,44 @@ class DataMap:
             day,
         )
 
-    def export(self, *, as_of: date | str | None = None) -> ExportDocument:
+    def plan(self, *, as_of: date | str | None = None, top: int | None = None) -> Plan:
+        """Answer what to change first: actions ranked by the findings they resolve.
+
+        Each action is a what-if change (``"opt-out:slack"``) judged alone on ``as_of``;
+        the first ``top`` (default 10) are also applied together.
+
+        >>> p = load().plan(as_of="2026-12-02")
+        >>> p.actions[0].resolves["high"] >= p.actions[-1].resolves["high"]
+        True
+        """
+        from residency.plan import TOP, build_plan
+
+        key = (parse_as_of(as_of), TOP if top is None else top)
+        if key not in self._plans:
+            if len(self._plans) >= MAX_ASSESSMENTS:
+                self._plans.pop(next(iter(self._plans)))
+            self._plans[key] = build_plan(self, as_of=key[0], top=key[1])
+        return self._plans[key]
+
+    def export(self, *, as_of: date | str | None = None, with_plan: bool = False) -> ExportDocument:
         """Return the JSON export for legal review (schema ``residency-export/2``) as a dict.
 
-        For a large organisation, :meth:`write_export` streams it to a file instead.
+        ``with_plan`` adds the plan (``action_plan``, docs/plan.md). For a large
+        organisation, :meth:`write_export` streams it to a file instead.
         """
         from residency.export import build_export
         from residency.jurisdictions import legal_data
 
-        return build_export(self.inventory, self.assessment(as_of=as_of), legal_data())
+        plan = self.plan(as_of=as_of).as_dict() if with_plan else None
+        return build_export(self.inventory, self.assessment(as_of=as_of), legal_data(), plan=plan)
 
     def write_export(
-        self, out: IO[str], *, as_of: date | str | None = None, fmt: str = "json"
+        self,
+        out: IO[str],
+        *,
+        as_of: date | str | None = None,
+        fmt: str = "json",
+        with_plan: bool = False,
     ) -> dict[str, int]:
         """Stream the export (``fmt="json"``) or the register by route (``"csv"``) to ``out``.
 
@@ -177,7 +230,8 @@ class DataMap:
         if fmt != "json":
             msg = f"unknown export format {fmt!r}: expected json or csv"
             raise ResidencyError(msg)
-        return write_export(out, export_parts(self.inventory, assessment, legal_data()))
+        plan = self.plan(as_of=as_of).as_dict() if with_plan else None
+        return write_export(out, export_parts(self.inventory, assessment, legal_data(), plan=plan))
 
     def export_text(self, *, as_of: date | str | None = None, fmt: str = "json") -> str:
         """Return what :meth:`write_export` writes, as text (for a download button)."""
@@ -187,14 +241,19 @@ class DataMap:
         self.write_export(buffer, as_of=as_of, fmt=fmt)
         return buffer.getvalue()
 
-    def routes(self, *, as_of: date | str | None = None) -> RouteList:
+    def routes(self, subject: str | None = None, *, as_of: date | str | None = None) -> RouteList:
         """Answer the transfer register by route: who receives whose data, where, on what basis.
+
+        With ``subject``, only the routes that subject's data takes.
 
         >>> r = load().routes(as_of="2026-11-26").to_frame()
         >>> list(r.columns[:3])
         ['id', 'regimes', 'destination']
+        >>> {s for r in load().routes("client:fennwerk") for s in r.subjects}
+        {'client:fennwerk'}
         """
-        return RouteList(self.assessment(as_of=as_of).routes, labels=self._labels())
+        routes = self.assessment(as_of=as_of, subject=subject).routes
+        return RouteList(routes, labels=self._labels())
 
     def _labels(self) -> dict[str, str]:
         return {s: self.graph.nodes[s]["label"] for s in query.subjects(self.graph)}
@@ -212,9 +271,11 @@ class DataMap:
     def _repr_html_(self) -> str:
         s = self.summary()
         return (
-            f"<p><b>{s['organisation']}</b>: {s['staff']} staff in {s['staff_countries']} "
-            f"countries, {s['clients']} clients in {s['client_countries']} countries, "
-            f"{s['systems']} systems, {s['subprocessors']} sub-processors.</p>"
+            f"<p><b>{s['organisation']}</b>: {count(s['staff'], 'staff member')} in "
+            f"{count(s['staff_countries'], 'country', 'countries')}, "
+            f"{count(s['clients'], 'client')} in "
+            f"{count(s['client_countries'], 'country', 'countries')}, "
+            f"{count(s['systems'], 'system')}, {count(s['subprocessors'], 'sub-processor')}.</p>"
         )
 
 
@@ -247,9 +308,42 @@ class TransferList(_FrameList):
 class RouteList(_FrameList):
     """The transfer register by route; ``.to_frame()`` and ``.to_csv()`` give it as a table."""
 
+    data: list[Route]
+
     def __init__(self, routes: list[Any] | None = None, *, labels: dict[str, str] | None = None):
         super().__init__(routes or [])
         self.labels = labels or {}
+
+    def by_basis(self) -> dict[str, int]:
+        """Answer how many routes rest on each basis, in the order of ``rules.BASES``."""
+        from residency.rules import BASES
+
+        counts = {b: sum(r.basis == b for r in self.data) for b in BASES}
+        return {b: n for b, n in counts.items() if n}
+
+    def subjects(self) -> list[str]:
+        """Answer the subjects whose data takes any of the routes."""
+        return sorted({s for r in self.data for s in r.subjects})
+
+    def get(self, route_id: str) -> Route:
+        """Answer the route with this id (or the one route whose id starts with it).
+
+        >>> routes = load().routes(as_of="2026-11-26")
+        >>> routes.get(routes[0].id[:8]) is routes[0]
+        True
+        """
+        wanted = route_id.strip().lower()
+        found = [r for r in self.data if r.id == wanted] or [
+            r for r in self.data if r.id.startswith(wanted) and wanted.startswith("r-")
+        ]
+        if len(found) == 1:
+            return found[0]
+        what = "names no route" if not found else f"starts {len(found)} route ids"
+        msg = (
+            f"route {route_id!r} {what}: expected an id from the first column of "
+            "residency transfers (e.g. r-0123abcd4567)"
+        )
+        raise ResidencyError(msg)
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per route (subjects joined)."""
@@ -297,6 +391,52 @@ class FindingList(_FrameList):
         import pandas as pd
 
         return pd.DataFrame(rows, columns=columns)
+
+
+class FindingGroupList(_FrameList):
+    """Findings grouped by what fixes them; ``.to_frame()`` and ``.to_csv()`` give a table."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per group (subjects and finding ids joined)."""
+        rows = []
+        for g in self.data:
+            row = g.as_dict()
+            for key in ("regimes", "subjects", "countries", "findings"):
+                row[key] = " ".join(row[key])
+            row["count"] = len(g.subjects)
+            rows.append(row)
+        columns = [
+            "severity",
+            "rule",
+            "title",
+            "count",
+            "summary",
+            "system",
+            "regimes",
+            "legal_rule",
+            "countries",
+            "fix",
+            "subjects",
+            "findings",
+        ]
+        import pandas as pd
+
+        return pd.DataFrame(rows, columns=columns)
+
+    def to_csv(self) -> str:
+        """Return one CSV row per group, safe to open in a spreadsheet."""
+        import csv
+        import io
+
+        from residency.export import cell
+
+        frame = self.to_frame()
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(frame.columns)
+        for row in frame.itertuples(index=False):
+            writer.writerow([cell(v) for v in row])
+        return out.getvalue()
 
 
 class ExposureList(_FrameList):

@@ -126,15 +126,18 @@ def export_parts(
     data: LegalData,
     *,
     generated_at: datetime | None = None,
+    plan: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the export's top-level parts; big lists are generators, made while written.
+
+    ``plan`` (``Plan.as_dict()``) adds the optional ``action_plan``, written first.
 
     ``sources`` fills up as the findings that cite it are made, so it is written after
     ``findings`` (sorted key order does that); the routes' notes and sources are known
     before anything is written.
     """
     with bulk():  # the subjects' table and the routes' notes: many small objects
-        return _parts(inventory, assessment, data, generated_at)
+        return _parts(inventory, assessment, data, generated_at, plan)
 
 
 def _parts(
@@ -142,12 +145,15 @@ def _parts(
     assessment: Assessment,
     data: LegalData,
     generated_at: datetime | None,
+    plan: dict[str, Any] | None,
 ) -> dict[str, Any]:
     tables = _Tables()
     for route in assessment.routes:  # "notes" is written before "routes": fill it first
         tables.note_ids(route.notes)
         tables.source_ids(route.sources)
+    extra = {"action_plan": plan} if plan is not None else {}
     return {
+        **extra,
         "schema": SCHEMA_ID,
         "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         "as_of": assessment.as_of.isoformat(),
@@ -190,9 +196,10 @@ def build_export(
     data: LegalData,
     *,
     generated_at: datetime | None = None,
+    plan: dict[str, Any] | None = None,
 ) -> ExportDocument:
     """Build the whole export document in memory (for notebooks and small organisations)."""
-    parts = export_parts(inventory, assessment, data, generated_at=generated_at)
+    parts = export_parts(inventory, assessment, data, generated_at=generated_at, plan=plan)
     document = ExportDocument()
     for key in sorted(parts):  # the same order the stream writes, so the tables fill first
         value = parts[key]
@@ -271,6 +278,7 @@ def _subjects(assessment: Assessment) -> Table:
         row: dict[str, Any] = {"kind": node["kind"], "label": node["label"], "origin": sm.origin}
         if node["kind"] == "client":
             row["residency"] = list(node.get("residency") or [])
+            row["data_subjects"] = node.get("data_subjects")
         else:
             row["type"] = node["type"]
             employers = [v for v, e in G.succ[name].items() if e["kind"] == "employed_by"]

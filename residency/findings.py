@@ -22,7 +22,7 @@ import networkx as nx
 from residency import places
 from residency._perf import bulk
 from residency.ai import STRICT, Exposure, exposures_of
-from residency.jurisdictions import LegalData, legal_data
+from residency.jurisdictions import CountriesOfConcern, LegalData, Regime, legal_data
 from residency.query import Location, Unit, WhereResult, path_text, subjects, where
 from residency.routes import Hit, Route, SubjectMap, Walker, route_id
 from residency.rules import (
@@ -152,10 +152,20 @@ def assess_all(
     as_of: date | None = None,
     data: LegalData | None = None,
     subject: str | None = None,
+    judged: dict[tuple[Any, ...], Verdict] | None = None,
+    only: Iterable[str] | None = None,
 ) -> Assessment:
-    """Judge the transfers of every client and staff member (or one subject) and find issues."""
-    ctx = Context(G, data or legal_data(), as_of or date.today())
+    """Judge the transfers of every client and staff member (or one subject) and find issues.
+
+    ``judged`` is a cache of verdicts shared between assessments of the same legal data
+    and date over changed copies of one organisation (what-if scenarios, the plan);
+    ``only`` limits the assessment to those subjects (the ones a change can affect).
+    """
+    ctx = Context(G, data or legal_data(), as_of or date.today(), shared=judged)
     names = [subject] if subject else subjects(G, kind="client") + subjects(G, kind="staff")
+    if only is not None:
+        wanted = set(only)
+        names = [n for n in names if n in wanted]
     walker = Walker(ctx)
     with bulk():
         maps = {s: walker.subject(s) for s in names}
@@ -189,7 +199,13 @@ def _shared_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]
     """
     if any(access for _, _, access in sm.units):
         return _own_findings(ctx, sm, memo)
-    signature = (sm.origin, tuple((u.system, u.data, u.prefix[1:]) for u, _, _ in sm.units))
+    # The volume is part of the key: it decides countries-of-concern severities.
+    volume = ctx.G.nodes[sm.subject].get("data_subjects")
+    signature = (
+        sm.origin,
+        volume,
+        tuple((u.system, u.data, u.prefix[1:]) for u, _, _ in sm.units),
+    )
     known = memo.shared.get(signature)
     if known is None:
         found = _own_findings(ctx, sm, memo)
@@ -443,7 +459,9 @@ def _contract(ctx: Context, sm: SubjectMap) -> list[Finding]:
     limit = node.get("residency") or []
     if not limit:
         return []
-    allowed = frozenset().union(*(places.expand(c) for c in limit))
+    # A contract's bloc means its members on the as-of date (not the bloc's law after
+    # a member left: the United Kingdom was no EU member after 31 January 2020).
+    allowed = frozenset().union(*(places.expand(c, ctx.as_of, law=False) for c in limit))
     outside = [(u, h) for u, h in sm.pairs() if not places.within(h.country, allowed)]
     if not outside:
         return []
@@ -492,27 +510,73 @@ def _concern(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
                 continue
             countries = tuple(sorted({h.country for _, h in hits}))
             cats = sorted({c for _, h in hits for c in h.data if c in rule.categories})
+            volume = ctx.G.nodes[sm.subject].get("data_subjects")
+            severity, title, judged, refs = _volume_judgement(regime, rule, cats, volume)
             cond = f" Applies if: {rule.condition}." if rule.condition else ""
             text = (
                 f"{sm.subject} (origin {sm.origin}): {', '.join(cats)} reach "
                 f"{', '.join(countries)}, a country of concern under {regime.id} "
-                f"({rule.id}): {_locations_who(hits)}. {rule.summary}{cond}"
+                f"({rule.id}): {_locations_who(hits)}. {rule.summary}{cond}{judged}"
             )
             found.append(
                 Finding(
-                    rule.severity if rule.condition else RULES["concern.countries_of_concern"],
+                    severity,
                     "concern.countries_of_concern",
                     sm.subject,
                     countries,
-                    "Sensitive data reaches a country of concern"
-                    + (": the rule may apply" if rule.condition else ""),
+                    title,
                     text,
                     _evidence(ctx.G, hits, memo.edges),
-                    (_ref(regime, rule),),
+                    (_ref(regime, rule), *refs),
                     legal_rule=f"{regime.id}:{rule.id}",
                 )
             )
     return found
+
+
+def _volume_judgement(
+    regime: Regime, rule: CountriesOfConcern, cats: list[str], volume: int | None
+) -> tuple[str, str, str, tuple[SourceRef, ...]]:
+    """Answer a countries-of-concern finding's severity, title and volume sentence.
+
+    Without a condition the rule applies: high. With one, the rule's bulk thresholds for
+    the categories reached are judged against the subject's ``data_subjects``: above any
+    threshold counted in persons, high; at or below every threshold that applies, low;
+    without a count (or only thresholds counted in devices), the rule's own severity.
+    """
+    title = "Sensitive data reaches a country of concern"
+    if not rule.condition:
+        return RULES["concern.countries_of_concern"], title, "", ()
+    maybe = title + ": the rule may apply"
+    applicable = [t for t in rule.thresholds if set(t.categories) & set(cats)]
+    if volume is None or not applicable:
+        return rule.severity, maybe, "", ()
+    refs = tuple(dict.fromkeys(_ref(regime, t) for t in applicable))
+    persons = [t for t in applicable if t.unit == "persons"]
+    above = [t for t in persons if volume > t.more_than]
+    if above:
+        limits = "; ".join(f"{t.what}: more than {t.more_than:,} persons" for t in above)
+        judged = (
+            f" The client's data concern {volume:,} people, above the bulk threshold ({limits})."
+        )
+        return (
+            RULES["concern.countries_of_concern"],
+            title + ": above the bulk threshold",
+            judged,
+            refs,
+        )
+    shown = "; ".join(f"{t.what}: more than {t.more_than:,} {t.unit}" for t in applicable)
+    if len(persons) < len(applicable):
+        judged = (
+            f" The client's data concern {volume:,} people; a threshold counted in devices "
+            f"cannot be judged from that ({shown})."
+        )
+        return rule.severity, maybe, judged, refs
+    judged = (
+        f" The client's data concern {volume:,} people, not above the bulk thresholds "
+        f"({shown}); other subjects' data reaching the same recipient are not added up."
+    )
+    return "low", maybe + " (below the bulk threshold)", judged, refs
 
 
 def _ai_rule(e: Exposure) -> tuple[str, str] | None:

@@ -334,6 +334,7 @@ class _Builder:
             data=list(client.data),
             residency=list(client.residency),
             since=client.since,
+            data_subjects=client.data_subjects,
             origin=origin,
         )
         self.edge(node, self.place(client.country), "located_in", "clients.country", origin)

@@ -17,6 +17,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,7 +34,7 @@ from residency._yaml import BoundedLoader as _Loader
 from residency._yaml import InputError as _InputError
 from residency._yaml import clip, line_map
 from residency.limits import Limits, current
-from residency.model import Client, Inventory, Organisation, Staff, System
+from residency.model import Client, Inventory, Organisation, Staff, StaffData, System
 
 INVENTORY_FILE = "inventory.yaml"
 CSV_FILES = {"staff": "staff.csv", "clients": "clients.csv"}
@@ -176,7 +177,7 @@ def _read_entries(
             notes.append(f"read {shown(csv_path)} beside {shown(yaml_path)} as its {section}")
         text = _read_text(csv_path, problems, limits)
         if text is not None:
-            entries += _csv_entries(text, shown(csv_path), section, problems, limits)
+            entries += _csv_entries(text, shown(csv_path), section, problems, limits, notes)
     return entries, notes
 
 
@@ -234,20 +235,34 @@ def _decode(raw: bytes, name: str, problems: _Problems) -> str | None:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         byte = raw[exc.start : exc.start + 1].hex().upper()
+        found = f"byte 0x{byte}"
         hint = "save the file as UTF-8"
         if name.lower().endswith(".csv"):
             try:
-                raw.decode("cp1252")
+                before = raw[: exc.start].decode("cp1252")
+                char = raw[exc.start : exc.start + 1].decode("cp1252")
             except UnicodeDecodeError:
                 pass
             else:
+                line = _csv_row_at(before)
+                found += f" ({char!r} in Windows-1252)"
                 hint = (
-                    "this looks like a Windows-1252 (Excel 'CSV') file: "
-                    "save it as 'CSV UTF-8 (Comma delimited)'"
+                    "the file is Windows-1252, as Excel saves plain 'CSV': "
+                    "save as 'CSV UTF-8 (Comma delimited)' instead"
                 )
-        problems.add(name, line, "encoding", f"expected UTF-8 text, found byte 0x{byte}: {hint}")
+        problems.add(name, line, "encoding", f"expected UTF-8 text, found {found}: {hint}")
         return None
     return _checked_text(text, name, problems)
+
+
+def _csv_row_at(before: str) -> int:
+    """Answer the spreadsheet row (header = 1) of the cell that follows the CSV text ``before``.
+
+    >>> _csv_row_at('id,name\\nx,"two\\nlines"\\ny,Z')
+    3
+    """
+    rows = sum(1 for _ in csv.reader(io.StringIO(before, newline="")))
+    return rows + 1 if not before or before.endswith("\n") else max(rows, 1)
 
 
 # What YAML forbids in a file (libyaml would reject it with no line), and what no name,
@@ -366,11 +381,22 @@ def _type_name(value: object) -> str:
 
 
 def _csv_entries(
-    text: str, file: str, section: str, problems: _Problems, limits: Limits
+    text: str,
+    file: str,
+    section: str,
+    problems: _Problems,
+    limits: Limits,
+    notes: list[str] | None = None,
 ) -> list[_Entry]:
     # The file is already bounded; cells are checked against the limits below.
     csv.field_size_limit(max(limits.file_bytes, 131_072))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = _delimiter(text, _csv_columns(section))
+    if delimiter != "," and notes is not None:
+        notes.append(
+            f"read {file} as separated by {_SEPARATORS[delimiter]}, not commas "
+            "(as a spreadsheet saves CSV in many locales)"
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     rows: list[list[str]] = []
     try:
         for row in reader:
@@ -404,7 +430,12 @@ def _csv_entries(
                 row_number,
                 "row",
                 f"expected {len(header)} {cells} as in the header, found {len(row)}"
-                " (a cell with a comma needs quotes)",
+                + (
+                    f" (in a file separated by {_SEPARATORS[delimiter]}, a cell holding one, "
+                    "such as a list, needs quotes)"
+                    if delimiter in _SEPARATORS
+                    else " (a cell with a comma needs quotes)"
+                ),
             )
             continue
         if _cell_problems(header, row, section, file, row_number, problems, limits):
@@ -414,13 +445,36 @@ def _csv_entries(
     return entries
 
 
+_SEPARATORS = {";": "';'", "\t": "tabs"}
+
+
+def _delimiter(text: str, allowed: frozenset[str]) -> str:
+    """Answer the CSV's separator: ',' unless the header row is one of ';' or tabs.
+
+    A spreadsheet in a locale whose decimal mark is a comma saves "CSV" separated by ';'.
+
+    >>> _delimiter("id;country\\nx;GB\\n", frozenset({"id", "country"}))
+    ';'
+    >>> _delimiter("id,name\\nx,\\"A; B\\"\\n", frozenset({"id", "name"}))
+    ','
+    """
+    head = text.split("\n", 1)[0].rstrip("\r")
+    if "," in head:
+        return ","
+    for sep in _SEPARATORS:
+        names = {name.strip().strip('"') for name in head.split(sep)}
+        if sep in head and names & allowed:
+            return sep
+    return ","
+
+
 def _header_problems(
     header: list[str], allowed: frozenset[str], file: str, problems: _Problems
 ) -> bool:
     """Check the header row; answer False when the rows cannot be read at all."""
     if len(header) == 1:
-        for sep, label in ((";", "';'"), ("\t", "tabs")):
-            if sep in header[0] and set(header[0].split(sep)) & allowed:
+        for sep, label in _SEPARATORS.items():
+            if sep in header[0]:  # one the header row did not show (quoted names)
                 problems.add(
                     file,
                     1,
@@ -528,6 +582,10 @@ def validate_entries(
         if obj is not None:
             built[entry.section].append(obj)
             sources[entry.section].append(entry)
+    if organisation is None and org_entry is not None:
+        # An invalid organisation (no country, say) must not hide every other problem:
+        # check the rest against what of it is usable; the error below lists them all.
+        organisation = _partial_organisation(org_entry)
     if organisation is None or org_entry is None:
         if org_entry is not None and org_entry.data is None:
             problems.add(
@@ -573,6 +631,21 @@ def validate_entries(
         inventory.from_catalogue[system_id] = summary
         inventory.warnings.extend(f"system {system_id}: {w}" for w in warnings)
     return inventory
+
+
+def _partial_organisation(entry: _Entry) -> Organisation | None:
+    """Answer the usable part of an invalid organisation (problems already recorded), or None."""
+    if not isinstance(entry.data, dict):
+        return None
+    staff_data = None
+    with suppress(ValidationError):  # reported with the organisation, or absent
+        staff_data = StaffData.model_validate(entry.data.get("staff_data"))
+    country = entry.data.get("country")
+    return Organisation.model_construct(
+        name=str(entry.data.get("name") or ""),
+        country=country if isinstance(country, str) else "",
+        staff_data=staff_data,
+    )
 
 
 def _use_catalogue(entries: list[_Entry], problems: _Problems) -> dict[str, tuple[str, list[str]]]:
@@ -654,7 +727,7 @@ def _explain(err: dict[str, Any]) -> str:
         return f"expected one of {expected}, got {clip(value)}"
     if kind == "string_pattern_mismatch":
         return f"invalid id {clip(value)}: expected letters, digits, '-', '_' or '.'"
-    if kind == "false_or_date":
+    if kind in ("false_or_date", "count"):
         return err["msg"]
     if kind in ("list_type", "dict_type", "model_type") and isinstance(value, dict | list):
         return f"{err['msg']} (got {_type_name(value)})"
@@ -680,7 +753,8 @@ class _Checker:
 
     def run(self) -> None:
         org = self.inv.organisation
-        self._place(self.org_entry, ("country",), "organisation.country", org.country)
+        if org.country:  # an empty one is the missing country, already a problem
+            self._place(self.org_entry, ("country",), "organisation.country", org.country)
         ids = {
             section: self._unique(section) | self.raw_ids[section]
             for section in ("staff", "clients", "systems")

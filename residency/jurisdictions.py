@@ -130,6 +130,11 @@ class Safeguard(Fact):
 
     name: Text = Field(description="Canonical name from instruments.yaml")
     instrument: Text
+    origins: list[Text] | None = Field(
+        default=None,
+        description="Only for data from these origins (default: all the regime's), e.g. "
+        "while an EU instrument is not yet part of the EEA Agreement",
+    )
     start: date = Field(alias="from")
     until: date | None = None
     tia_required: bool = Field(
@@ -176,6 +181,15 @@ class Localisation(Fact):
     summary: Text
 
 
+class BulkThreshold(Fact):
+    """A volume above which a countries-of-concern rule applies to data of some categories."""
+
+    categories: list[Text] = Field(min_length=1)
+    more_than: int = Field(ge=0, description="The rule applies above this count")
+    unit: Literal["persons", "devices"] = "persons"
+    what: Text = Field(description="The rule's own name for the data (e.g. human genomic data)")
+
+
 class CountriesOfConcern(Fact):
     """Destinations where sensitive data of persons from the origin must not go (in bulk)."""
 
@@ -183,6 +197,11 @@ class CountriesOfConcern(Fact):
     countries: list[Text]
     categories: list[Text]
     condition: Text | None = None
+    thresholds: list[BulkThreshold] = Field(
+        default_factory=list,
+        description="Bulk thresholds judged against a client's data_subjects: above any, the "
+        "finding is high; at or below every one that applies, low; without a count, `severity`",
+    )
     severity: Literal["high", "medium", "low"] = Field(
         default="high",
         description="The finding's severity while its condition is not established by the "
@@ -275,6 +294,10 @@ class Instrument(_Strict):
 
     name: Text
     kind: Literal["certification", "safeguard"]
+    intra_group: bool = Field(
+        default=False,
+        description="Binding rules within a group of companies, never signed with a vendor",
+    )
     aliases: list[Text] = Field(default_factory=list)
     citation: Text
     url: Text | None = None
@@ -350,17 +373,22 @@ class LegalData:
 
         A subdivision is governed by its own regime (if any) and its country's. With
         ``as_of``, only regimes in force that day, each as it stood then (dated review
-        triggers and localisation rules outside their dates left out); without it, every
-        regime with all its facts.
+        triggers and localisation rules outside their dates left out, a bloc's members as
+        they were that day); without it, every regime with all its facts, and every
+        origin a bloc ever counted (the United Kingdom under EU-GDPR until 2021).
         """
         country = places.country_of(origin)
+
+        def members(bloc: str) -> frozenset[str]:
+            return places.expand_ever(bloc) if as_of is None else places.expand(bloc, as_of)
+
         found = []
         for r in self.regimes:
             codes = set(r.applies_to)
             if (
                 origin in codes
                 or country in codes
-                or any(country in places.expand(c) for c in codes if places.is_bloc(c))
+                or any(country in members(c) for c in codes if places.is_bloc(c))
             ):
                 found.append(r)
         if as_of is None:
@@ -422,7 +450,7 @@ def _months_before(day: date, months: int) -> date:
 
 def fact_label(fact: Fact) -> str:
     """Name a fact for a listing: its id, name, destination or area."""
-    for attr in ("id", "name", "destination"):
+    for attr in ("id", "name", "destination", "what"):
         value = getattr(fact, attr, None)
         if value:
             return str(value)
@@ -508,6 +536,8 @@ def legal_data() -> LegalData:
         regimes.append(_parse(text, name, Regime))
     for name, text in _yaml_files("instruments"):
         digest.update(name.encode() + b"\0" + text.encode())
+    blocs = (data_root() / "jurisdictions" / "blocs.yaml").read_text(encoding="utf-8")
+    digest.update(b"blocs.yaml\0" + blocs.encode())
     text = (data_root() / "jurisdictions" / "principles.yaml").read_text(encoding="utf-8")
     digest.update(b"principles.yaml\0" + text.encode())
     principles = {
@@ -574,6 +604,7 @@ def regime_problems(r: Regime, data: LegalData) -> list[str]:
     codes = list(r.applies_to)
     codes += [c for f in r.free_flow for c in f.area]
     codes += [a.destination for a in r.adequacy]
+    codes += [c for f in [*r.adequacy, *r.safeguards] for c in f.origins or ()]
     codes += [c for cc in r.countries_of_concern for c in cc.countries]
     problems += [
         f"{r.id}: unknown code {code!r}"
@@ -617,6 +648,7 @@ def _facts(r: Regime) -> list[Fact]:
         *r.review_triggers,
         *r.localisation,
         *r.countries_of_concern,
+        *(t for cc in r.countries_of_concern for t in cc.thresholds),
         *r.ai_training,
     ]
     if r.remote_access_is_transfer is not None:

@@ -36,6 +36,21 @@ def _false_or_date(value: object) -> object:
     raise PydanticCustomError("false_or_date", template, {"value": repr(value)})  # noqa: EM101
 
 
+MAX_COUNT = 10_000_000_000  # more people than live on Earth: a typo, not a count
+
+
+def _count(value: object) -> object:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
+        return value
+    template = "expected a whole number of people (e.g. 12000, no separators), got {value}"
+    raise PydanticCustomError("count", template, {"value": repr(value)[:60]})  # noqa: EM101
+
+
+# A number of people (a client's data subjects): a whole number, digits only in a CSV cell.
+Count = Annotated[int, BeforeValidator(_count)]
+
 # An opt-out/opt-in field: false (not done) or the date it took effect.
 FalseOrDate = Annotated[date | Literal[False], BeforeValidator(_false_or_date)]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
@@ -85,6 +100,11 @@ class Client(_Strict):
     )
     since: date | None = Field(
         default=None, description="When the engagement started: the data's first use (optional)"
+    )
+    data_subjects: Count | None = Field(
+        default=None,
+        description="How many people's data the client entrusts (the most in any 12 months); "
+        "judged against volume thresholds such as the DOJ rule's bulk thresholds (optional)",
     )
 
 
@@ -216,13 +236,19 @@ class Inventory(_Strict):
         digest = hashlib.sha256(self.organisation.model_dump_json().encode())
         for section, texts in (
             ("staff", (p.model_dump_json() for p in self.staff)),
-            ("clients", (c.model_dump_json() for c in self.clients)),
+            ("clients", (_client_text(c) for c in self.clients)),
             ("systems", (_system_text(s) for s in self.systems)),
         ):
             digest.update(f"\0{section}".encode())
             for text in sorted(texts):
                 digest.update(b"\0" + text.encode())
         return "sha256:" + digest.hexdigest()
+
+
+def _client_text(client: Client) -> str:
+    # A client without a count hashes as before the field existed (same identity).
+    unset = {"data_subjects"} if client.data_subjects is None else None
+    return client.model_dump_json(exclude=unset)
 
 
 def _system_text(system: System) -> str:

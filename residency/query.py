@@ -28,6 +28,7 @@ import networkx as nx
 from residency import places
 from residency._errors import UnknownSubjectError
 from residency._perf import bulk
+from residency._words import count
 from residency.graph import ORGANISATION
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ class CountryResult:
     def _repr_html_(self) -> str:
         head = (
             f"<p><b>{places.place_name(self.country)}</b> ({self.country}): "
-            f"{len(self.subjects)} subjects, {len(self.staff)} staff</p>"
+            f"{count(len(self.subjects), 'subject')}, {count(len(self.staff), 'staff member')}</p>"
         )
         return head + self.to_frame().to_html(index=False)
 

@@ -1,6 +1,6 @@
 """The rule engine: judge every transfer under the origin's regime(s), and list findings.
 
-The order (docs/jurisdiction-data.md): own staff, free flow, adequacy (scope checked
+The order (docs/jurisdiction-data.md): free flow, own staff, adequacy (scope checked
 against the recipient), an accepted safeguard, unrestricted, needs review, no basis.
 Everything legal comes from :mod:`residency.jurisdictions`; no country is named here.
 
@@ -240,6 +240,9 @@ class Context:
     _recipients: dict[str, Recipient] = field(default_factory=dict, repr=False)
     _interned: dict[Recipient, Recipient] = field(default_factory=dict, repr=False)
     _verdicts: dict[tuple[Any, ...], Verdict] = field(default_factory=dict, repr=False)
+    # Verdicts shared by contexts of the same legal data and date over different graphs
+    # (what-if scenarios of one organisation), keyed by value instead of by identity.
+    shared: dict[tuple[Any, ...], Verdict] | None = field(default=None, repr=False)
     _origins: dict[str, tuple[list[Regime], frozenset[str]]] = field(
         default_factory=dict, repr=False
     )
@@ -293,10 +296,16 @@ class Context:
         key = (origin, kind, country, id(recipient), relevant)
         found = self._verdicts.get(key)
         if found is None:
-            regimes = self.origin(origin)[0]
-            probe = Location("", kind, country, "", "", "", relevant, ())
-            judgements = _judge_all(self, regimes, origin, probe, recipient)
-            found = Verdict(max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
+            wide = (self.G.graph.get("country"), origin, kind, country, recipient, relevant)
+            if self.shared is not None:
+                found = self.shared.get(wide)
+            if found is None:
+                regimes = self.origin(origin)[0]
+                probe = Location("", kind, country, "", "", "", relevant, ())
+                judgements = _judge_all(self, regimes, origin, probe, recipient)
+                found = Verdict(max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
+                if self.shared is not None:
+                    self.shared[wide] = found
             self._verdicts[key] = found
         return found
 
@@ -457,8 +466,10 @@ def _judge_transfer(
     judgement = _adequacy(ctx, regime, origin, loc, recipient)
     if judgement is None or judgement.basis != "adequacy":
         # An adequacy whose scope needs review still loses to a safeguard that settles it.
-        judgement = _safeguard(ctx, regime, recipient) or judgement
-    found = _apply_triggers(regime, loc, judgement) or _fallback(regime, recipient, ctx.as_of)
+        judgement = _safeguard(ctx, regime, origin, recipient) or judgement
+    found = _apply_triggers(regime, loc, judgement) or _fallback(
+        regime, origin, recipient, ctx.as_of
+    )
     if own and found.basis == "no_basis" and regime.remote_access_is_transfer is None:
         # The data records neither the own-staff reading nor a remote-access rule for this
         # regime: whether this access is an export is the open question, not a missing basis.
@@ -489,7 +500,7 @@ def _free_flow(regime: Regime, loc: Location, as_of: date) -> Judgement | None:
     for fact in regime.free_flow:
         if not _in_force(fact.start, fact.until, as_of):
             continue
-        area = frozenset().union(*(places.expand(c) for c in fact.area))
+        area = frozenset().union(*(places.expand(c, as_of) for c in fact.area))
         if places.within(loc.country, area):
             return Judgement(regime.id, "free_flow", sources=(_ref(regime, fact),), note=fact.note)
     return None
@@ -538,19 +549,28 @@ def _adequacy(
 
 
 def _adequacy_applies(fact: Adequacy, origin: str, loc: Location, as_of: date) -> bool:
-    if not places.within(loc.country, places.expand(fact.destination)):
+    if not places.within(loc.country, places.expand(fact.destination, as_of)):
         return False
-    if fact.origins and not places.within(
-        origin, frozenset().union(*(places.expand(c) for c in fact.origins))
-    ):
+    if not _from_origins(fact.origins, origin, as_of):
         return False
     return _in_force(fact.start, fact.until, as_of)
 
 
-def _safeguard(ctx: Context, regime: Regime, recipient: Recipient) -> Judgement | None:
+def _from_origins(origins: list[str] | None, origin: str, as_of: date) -> bool:
+    """Tell whether a fact limited to ``origins`` (None: every origin) covers ``origin``."""
+    if not origins:
+        return True
+    return places.within(origin, frozenset().union(*(places.expand(c, as_of) for c in origins)))
+
+
+def _safeguard(ctx: Context, regime: Regime, origin: str, recipient: Recipient) -> Judgement | None:
     held = recipient.safeguards | recipient.certifications  # some regimes accept certifications
     for fact in regime.safeguards:
-        if fact.name in held and _in_force(fact.start, fact.until, ctx.as_of):
+        if (
+            fact.name in held
+            and _in_force(fact.start, fact.until, ctx.as_of)
+            and _from_origins(fact.origins, origin, ctx.as_of)
+        ):
             return Judgement(
                 regime.id,
                 "safeguard",
@@ -585,7 +605,7 @@ def _apply_triggers(regime: Regime, loc: Location, judgement: Judgement | None) 
     return judgement
 
 
-def _fallback(regime: Regime, recipient: Recipient, as_of: date) -> Judgement:
+def _fallback(regime: Regime, origin: str, recipient: Recipient, as_of: date) -> Judgement:
     free = regime.unrestricted
     if free is not None and free.value and _in_force(free.start, free.until, as_of):
         return Judgement(
@@ -595,13 +615,16 @@ def _fallback(regime: Regime, recipient: Recipient, as_of: date) -> Judgement:
             note=regime.unrestricted.note,
         )
     unaccepted = tuple(s for s in recipient.written)
-    accepted = ", ".join(s.name for s in regime.safeguards if s.until is None) or "none listed"
+    current = [
+        s for s in regime.safeguards if s.until is None and _from_origins(s.origins, origin, as_of)
+    ]
+    accepted = ", ".join(dict.fromkeys(s.name for s in current)) or "none listed"
     return Judgement(
         regime.id,
         "no_basis",
         unaccepted=unaccepted,
         note=f"Safeguards this regime accepts: {accepted}",
-        sources=tuple(_ref(regime, s) for s in regime.safeguards if s.until is None),
+        sources=tuple(dict.fromkeys(_ref(regime, s) for s in current)),
     )
 
 

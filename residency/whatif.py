@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from residency import places, regions
 from residency._errors import ResidencyError
@@ -41,6 +41,8 @@ def _system(inv: Inventory, system_id: str) -> System:
 @dataclass(frozen=True)
 class OptOut:
     """Opt out of a system's AI training from a date (``False`` undoes an opt-out)."""
+
+    touches: ClassVar[tuple[str, ...]] = ("systems",)  # the inventory parts it changes
 
     system: str
     on: date | bool | None = None  # None: the scenario's as-of date
@@ -69,7 +71,13 @@ class OptOut:
 
 @dataclass(frozen=True)
 class MoveHosting:
-    """Move a system's hosting to a cloud region (``aws/eu-central-1``) or a country (``DE``)."""
+    """Move a system's hosting to a cloud region (``aws/eu-central-1``) or a country (``DE``).
+
+    Several targets joined by ``+`` replace the hosting with all of them (``DE+FR``: a
+    primary region and its backup).
+    """
+
+    touches: ClassVar[tuple[str, ...]] = ("systems",)  # the inventory parts it changes
 
     system: str
     to: str | tuple[Hosting, ...]
@@ -78,7 +86,10 @@ class MoveHosting:
         """Apply to ``inv`` (a copy) and return the change that undoes it."""
         system = _system(inv, self.system)
         before = tuple(h.model_copy() for h in system.hosting)
-        system.hosting = list(self.to) if isinstance(self.to, tuple) else [_hosting(self.to)]
+        if isinstance(self.to, tuple):
+            system.hosting = list(self.to)
+        else:  # several targets: a vendor option with a backup region (``DE+FR``)
+            system.hosting = [_hosting(t) for t in self.to.split("+") if t.strip()]
         return MoveHosting(self.system, before)
 
     def describe(self) -> str:
@@ -117,6 +128,8 @@ class ReplaceSubprocessor:
     A sub-processor is known by its name: every entry of that name goes (the graph keeps
     one recipient per name).
     """
+
+    touches: ClassVar[tuple[str, ...]] = ("systems",)  # the inventory parts it changes
 
     system: str
     name: str
@@ -160,6 +173,8 @@ class ReplaceSubprocessor:
 class AddSafeguard:
     """Record a safeguard (e.g. ``EU SCC 2021``) for a system's vendor (``remove`` undoes)."""
 
+    touches: ClassVar[tuple[str, ...]] = ("systems",)  # the inventory parts it changes
+
     system: str
     safeguard: str
     remove: bool = False
@@ -183,8 +198,50 @@ class AddSafeguard:
 
 
 @dataclass(frozen=True)
+class AddEntitySafeguard:
+    """Record a safeguard signed with the entity that employs or engages staff (an EOR, a
+    contractor's company), for every person it employs (``remove`` undoes)."""
+
+    touches: ClassVar[tuple[str, ...]] = ("staff",)  # the inventory parts it changes
+
+    entity: str
+    safeguard: str
+    remove: bool = False
+
+    def apply(self, inv: Inventory, as_of: date) -> AddEntitySafeguard:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        entities = [p.entity for p in inv.staff if p.entity is not None]
+        found = [e for e in entities if e.name == self.entity]
+        if not found:
+            names = sorted({e.name for e in entities})
+            close = difflib.get_close_matches(self.entity, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"no staff entity named {self.entity!r}{hint}"
+            raise ScenarioError(msg)
+        if self.remove:
+            for e in found:
+                if self.safeguard in e.safeguards:
+                    e.safeguards.remove(self.safeguard)
+            return AddEntitySafeguard(self.entity, self.safeguard)
+        if all(self.safeguard in e.safeguards for e in found):
+            msg = f"entity {self.entity!r} already records {self.safeguard!r}"
+            raise ScenarioError(msg)
+        for e in found:
+            if self.safeguard not in e.safeguards:
+                e.safeguards.append(self.safeguard)
+        return AddEntitySafeguard(self.entity, self.safeguard, remove=True)
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        verb = "remove" if self.remove else "add"
+        return f"{verb} safeguard {self.safeguard!r} for staff entity {self.entity!r}"
+
+
+@dataclass(frozen=True)
 class StopAccess:
     """Stop staff working from a country from serving a client (``*``: every client)."""
+
+    touches: ClassVar[tuple[str, ...]] = ("staff",)  # the inventory parts it changes
 
     country: str
     client: str
@@ -230,6 +287,13 @@ def _works_in(person: Staff, code: str) -> bool:
 class Offboard:
     """Stop using a system: remove it and every reference to it."""
 
+    touches: ClassVar[tuple[str, ...]] = (
+        "organisation",
+        "staff",
+        "clients",
+        "systems",
+    )  # the inventory parts it changes
+
     system: str
     snapshot: Inventory | None = None
 
@@ -257,14 +321,23 @@ class Offboard:
         return f"bring {self.system} back" if self.snapshot else f"offboard {self.system}"
 
 
-Change = OptOut | MoveHosting | ReplaceSubprocessor | AddSafeguard | StopAccess | Offboard
+Change = (
+    OptOut
+    | MoveHosting
+    | ReplaceSubprocessor
+    | AddSafeguard
+    | AddEntitySafeguard
+    | StopAccess
+    | Offboard
+)
 
 SYNTAX = {
     "opt-out": "opt-out:SYSTEM[@YYYY-MM-DD]",
-    "move": "move:SYSTEM=PROVIDER/REGION or move:SYSTEM=CC",
+    "move": "move:SYSTEM=PROVIDER/REGION or move:SYSTEM=CC (several joined by +)",
     "remove-subprocessor": "remove-subprocessor:SYSTEM=NAME",
     "replace-subprocessor": "replace-subprocessor:SYSTEM=OLD NAME>NEW NAME@CC[;CC]",
     "add-safeguard": "add-safeguard:SYSTEM=SAFEGUARD",
+    "add-entity-safeguard": "add-entity-safeguard:ENTITY NAME=SAFEGUARD",
     "stop-access": "stop-access:CC=CLIENT (or CC=* for every client)",
     "offboard": "offboard:SYSTEM",
 }
@@ -317,17 +390,30 @@ def _parse(kind: str, rest: str) -> Change:
         )
     if kind == "add-safeguard":
         return AddSafeguard(left, right)
+    if kind == "add-entity-safeguard":
+        return AddEntitySafeguard(left, right)
     return StopAccess(left.upper(), right)
 
 
 def apply_changes(
     inventory: Inventory, changes: list[Change], as_of: date
 ) -> tuple[Inventory, list[Change]]:
-    """Apply changes to a deep copy; return it and the changes that undo them (in order)."""
-    copy = inventory.model_copy(deep=True)
+    """Apply changes to a copy; return it and the changes that undo them (in order).
+
+    Only the parts of the inventory the changes touch are copied deeply (an opt-out copies
+    the systems, not 100,000 staff); the original is never modified.
+    """
+    touched = {part for change in changes for part in change.touches}
+    copy = inventory.model_copy(update={part: _deep(getattr(inventory, part)) for part in touched})
     copy.origins.update(inventory.origins)
     inverses = [change.apply(copy, as_of) for change in changes]
     return copy, list(reversed(inverses))
+
+
+def _deep(value: Any) -> Any:
+    if isinstance(value, list):
+        return [x.model_copy(deep=True) for x in value]
+    return value.model_copy(deep=True)
 
 
 @dataclass(frozen=True)
@@ -370,6 +456,32 @@ class WhatIfResult:
         """Return every difference: findings first, then AI training, transfers, locations."""
         return [*self.findings, *self.ai_training, *self.transfers, *self.locations]
 
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Count what the scenario fixes, adds and changes, area by area.
+
+        Findings are ``fixed`` (gone), ``new`` or ``changed`` (other countries); transfers,
+        locations and AI-training exposures are ``gone``, ``new`` or ``changed``.
+
+        >>> r = WhatIfResult(["x"], date(2026, 1, 1))
+        >>> r.counts()["findings"]
+        {'fixed': 0, 'new': 0, 'changed': 0}
+        """
+        out = {}
+        for area, diffs in (
+            ("findings", self.findings),
+            ("ai_training", self.ai_training),
+            ("transfers", self.transfers),
+            ("locations", self.locations),
+        ):
+            names = (
+                ("fixed", "new", "changed") if area == "findings" else ("gone", "new", "changed")
+            )
+            tally = {
+                c: sum(d.change == c for d in diffs) for c in ("disappears", "appears", "changes")
+            }
+            out[area] = dict(zip(names, tally.values(), strict=True))
+        return out
+
     def to_frame(self) -> pd.DataFrame:
         """Return one row per difference."""
         columns = ["area", "change", "subject", "rule", "before", "after"]
@@ -382,6 +494,7 @@ class WhatIfResult:
         return {
             "changes": self.changes,
             "as_of": self.as_of.isoformat(),
+            "counts": self.counts(),
             "findings": [d.as_dict() for d in self.findings],
             "ai_training": [d.as_dict() for d in self.ai_training],
             "transfers": [d.as_dict() for d in self.transfers],

@@ -17,6 +17,7 @@ PAGES = [
     "app_pages/map.py",
     "app_pages/where.py",
     "app_pages/transfers.py",
+    "app_pages/plan.py",
     "app_pages/findings.py",
     "app_pages/ai.py",
     "app_pages/inventory.py",
@@ -117,11 +118,38 @@ def test_what_if_panel(at):
     at.multiselect(key="whatif-optout").set_value(["slack"]).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert int(metrics["Findings that disappear"]) > 0
+    assert int(metrics["Findings fixed"]) > 0
     at.selectbox(key="whatif-move-system").set_value("slack").run()
     at.text_input(key="whatif-move-to").set_value("nowhere/none").run()
     assert not at.exception
     assert "unknown cloud provider" in at.error[0].value
+
+
+def test_what_if_offers_every_change_type(at):
+    at = _page(at, "app_pages/ai.py")
+    at.text_area(key="whatif-other").set_value("move:slack=DE").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Transfers changed"]) > 0  # findings may stay while transfers change
+    at.text_area(key="whatif-other").set_value("add-safeguard:nosuch=UK IDTA").run()
+    assert "unknown system 'nosuch'" in at.error[0].value
+
+
+def test_what_to_do_lists_actions_and_their_combined_effect(at):
+    at = _page(at, "app_pages/plan.py")
+    assert not at.exception
+    boxes = [c for c in at.checkbox if c.key.startswith("plan-")]
+    assert boxes and boxes[0].label.startswith("1. Opt out of Slack")
+    fixed = int({m.label: m.value for m in at.metric}["Findings fixed"])
+    assert fixed > 0  # the first three are ticked
+    keys = [b.key for b in boxes]
+    for key in keys:
+        at.checkbox(key=key).uncheck()
+    at.run()
+    assert not at.metric
+    at.checkbox(key=keys[0]).check()
+    at.run()
+    assert 0 < int({m.label: m.value for m in at.metric}["Findings fixed"]) < fixed
 
 
 def test_an_uploaded_inventory_is_used_everywhere(at):

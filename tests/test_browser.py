@@ -1,8 +1,13 @@
-"""One real browser: Debian's Chromium loads the app, the map draws, nothing leaves the machine."""
+"""One real browser: a system Chromium loads the app, the map draws, nothing leaves the machine.
+
+The browser is ``$CHROMIUM`` when set (as ``make test CHROMIUM=/path``), else the chromium on
+PATH; never a downloaded browser build.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +19,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("CHROMIUM", "").strip()
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or "/usr/bin/chromium"
+)
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -40,7 +50,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install a chromium package (make test does, with "
+            "apt-get), or point CHROMIUM=/path/to/chromium at one"
+        )
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("wb")

@@ -868,9 +868,8 @@ def test_basis_and_its_source(
         assert missing in (t.deciding.missing or ""), t.deciding.missing
 
 
-# Rows that hold once the engine passes its date to LegalData.regimes_for(origin, as_of)
-# (issue 16, the lead's engine change): today the engine asks every review trigger on every
-# date. strict=True makes them fail loudly the day they start passing, so the marker goes.
+# Rows whose answer depends on dated review triggers and regimes: the engine reads them
+# through LegalData.regimes_for(origin, as_of) (more dated rows: tests/test_legal_dates.py).
 DATED_CASES = [
     ("in-health-2010", "IN", "host-us", "health_data", "2010-06-01", "unrestricted", "spdi-rules"),
     ("in-health-2028", "IN", "host-us", "health_data", "2028-01-01", "unrestricted", "spdi-rules"),
@@ -1025,7 +1024,7 @@ def test_regime_start_dates_are_honoured_by_the_lookup():
     assert [r.id for r in data.regimes_for("DE")] == [
         r.id for r in data.regimes_for("DE", as_of=date(2026, 1, 1))
     ]
-    # Without a date every fact is kept (the engine's default until it passes a date).
+    # Without a date every fact is kept (listings; the engine always passes its date).
     assert {t.id for t in data.regimes_for("IN")[0].review_triggers} == {"in-spdi-rule-7"}
 
 
