@@ -1456,4 +1456,7 @@ def _root(
 
 def main() -> None:
     """Run the command line (entry point of the ``residency`` script)."""
+    from residency._perf import one_shot
+
+    one_shot()  # one command per process: what bulk steps make is never collected twice
     app()

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from typing import IO, TYPE_CHECKING, Any
 
+from residency._perf import bulk
 from residency.categories import category_classes, fides_key
 from residency.findings import Assessment, Finding
 from residency.jurisdictions import LegalData
@@ -140,6 +141,18 @@ def export_parts(
     ``findings`` (sorted key order does that); the routes' notes and sources are known
     before anything is written.
     """
+    with bulk():  # the subjects' table and the routes' notes: many small objects
+        return _parts(inventory, assessment, data, generated_at, plan, records)
+
+
+def _parts(
+    inventory: Inventory,
+    assessment: Assessment,
+    data: LegalData,
+    generated_at: datetime | None,
+    plan: dict[str, Any] | None,
+    records: Iterable[RouteRecord] | None,
+) -> dict[str, Any]:
     tables = _Tables()
     for route in assessment.routes:  # "notes" is written before "routes": fill it first
         tables.note_ids(route.notes)
@@ -220,6 +233,11 @@ def write_export(out: IO[str], parts: dict[str, Any]) -> dict[str, int]:
     Keys are written sorted; each row of a list and each entry of a table on its own
     line, so the file is readable and diffs well.
     """
+    with bulk():  # rows are made and dropped one at a time: nothing for the collector
+        return _write_parts(out, parts)
+
+
+def _write_parts(out: IO[str], parts: dict[str, Any]) -> dict[str, int]:
     counts: dict[str, int] = {}
     out.write("{\n")
     keys = sorted(parts)
@@ -248,8 +266,11 @@ def _write_rows(out: IO[str], rows: Iterable[str], opening: str, closing: str) -
     return n
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)  # what json.dumps does with these options, made once
 
 
 def to_json(document: dict[str, Any]) -> str:
@@ -360,10 +381,14 @@ def route_row(route: Route) -> dict[str, Any]:
 
 
 def _transfers(assessment: Assessment) -> Iterator[dict[str, Any]]:
+    known: dict[int, list[str]] = {}  # subjects alike share one routes dict: name it once
     for name in sorted(assessment.subject_maps):
         sm: SubjectMap = assessment.subject_maps[name]
         if sm.routes:
-            yield {"subject": name, "routes": sorted(route_id(k) for k in sm.routes)}
+            ids = known.get(id(sm.routes))
+            if ids is None:
+                ids = known[id(sm.routes)] = sorted(route_id(k) for k in sm.routes)
+            yield {"subject": name, "routes": ids}
 
 
 def _ai_training(assessment: Assessment) -> list[dict[str, Any]]:

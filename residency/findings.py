@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -234,7 +235,7 @@ def assess_all(
     with bulk():
         maps = {s: walker.subject(s) for s in names}
         found = []
-        memo: dict[tuple[Any, ...], tuple[str, list[Finding]]] = {}
+        memo = _Memo()
         for sm in maps.values():
             found += _shared_findings(ctx, sm, memo)
             found += _contract(ctx, sm)
@@ -245,9 +246,16 @@ def assess_all(
     return Assessment(ctx.as_of, maps, routes, found, exposed, ctx)
 
 
-def _shared_findings(
-    ctx: Context, sm: SubjectMap, memo: dict[tuple[Any, ...], tuple[str, list[Finding]]]
-) -> list[Finding]:
+@dataclass
+class _Memo:
+    """What the findings of one assessment remember: work shared between subjects."""
+
+    shared: dict[tuple[Any, ...], tuple[str, list[Finding]]] = field(default_factory=dict)
+    rules: dict[Verdict, tuple[str, ...]] = field(default_factory=dict)  # transfer rules
+    edges: dict[tuple[str, str], str] = field(default_factory=dict)  # a path's steps, as text
+
+
+def _shared_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     """Find transfer, localisation and concern issues; subjects alike share the work.
 
     Subjects whose data sits only in shared hits (no access of their own: typically staff
@@ -255,7 +263,7 @@ def _shared_findings(
     those are built once and re-addressed: every such text starts with the subject.
     """
     if any(access for _, _, access in sm.units):
-        return _own_findings(ctx, sm)
+        return _own_findings(ctx, sm, memo)
     # The volume is part of the key: it decides countries-of-concern severities.
     volume = ctx.G.nodes[sm.subject].get("data_subjects")
     signature = (
@@ -263,30 +271,40 @@ def _shared_findings(
         volume,
         tuple((u.system, u.data, u.prefix[1:]) for u, _, _ in sm.units),
     )
-    known = memo.get(signature)
+    known = memo.shared.get(signature)
     if known is None:
-        found = _own_findings(ctx, sm)
-        memo[signature] = (sm.subject, found)
+        found = _own_findings(ctx, sm, memo)
+        memo.shared[signature] = (sm.subject, found)
         return found
     first, found = known
     return [_readdressed(ctx.G, f, first, sm.subject) for f in found]
 
 
-def _own_findings(ctx: Context, sm: SubjectMap) -> list[Finding]:
-    return [*_transfer_findings(ctx, sm), *_localisation(ctx, sm), *_concern(ctx, sm)]
+def _own_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
+    return [
+        *_transfer_findings(ctx, sm, memo),
+        *_localisation(ctx, sm, memo),
+        *_concern(ctx, sm, memo),
+    ]
 
 
 def _readdressed(G: nx.DiGraph, f: Finding, old: str, new: str) -> Finding:
-    def swap(text: str, a: str, b: str) -> str:
-        assert text.startswith(a), text
-        return b + text[len(a) :]
-
     was, now = display_name(G, old), display_name(G, new)
-    return replace(
-        f,
-        subject=new,
-        explanation=swap(f.explanation, was, now),
-        evidence=tuple(e if e.startswith("... and") else swap(e, old, new) for e in f.evidence),
+    assert f.explanation.startswith(was), f.explanation
+    assert all(e.startswith((old, "... and")) for e in f.evidence), f.evidence
+    cut = len(old)
+    return Finding(  # made directly: dataclasses.replace is slow, and this runs per subject
+        f.severity,
+        f.rule,
+        new,
+        f.countries,
+        f.title,
+        now + f.explanation[len(was) :],
+        tuple(e if e.startswith("... and") else new + e[cut:] for e in f.evidence),
+        f.sources,
+        f.routes,
+        f.legal_rule,
+        f.system,
     )
 
 
@@ -304,11 +322,39 @@ def _trained(maps: dict[str, SubjectMap]) -> Iterator[tuple[str, str, list[Locat
 Pair = tuple[Unit, Hit]
 
 
-def _evidence(G: nx.DiGraph, pairs: Iterable[Pair]) -> tuple[str, ...]:
+def _evidence(
+    G: nx.DiGraph, pairs: Iterable[Pair], edges: dict[tuple[str, str], str] | None = None
+) -> tuple[str, ...]:
+    """Return up to ``EVIDENCE_LIMIT`` paths as text, then a line counting the rest.
+
+    ``edges`` remembers each step's text (``path_text``'s, one step at a time) across calls.
+    """
     paths = sorted({(*u.prefix, *h.tail) for u, h in pairs})
-    shown = tuple(path_text(G, p) for p in paths[:EVIDENCE_LIMIT])
+    if edges is None:
+        shown = tuple(path_text(G, p) for p in paths[:EVIDENCE_LIMIT])
+        more = len(paths) - EVIDENCE_LIMIT
+        return (*shown, f"... and {more} more paths") if more > 0 else shown
+    return _shown(G, paths, edges)
+
+
+def _shown(
+    G: nx.DiGraph, paths: list[tuple[str, ...]], edges: dict[tuple[str, str], str]
+) -> tuple[str, ...]:
+    """Return :func:`_evidence` of paths already sorted, without repeats."""
+    shown = tuple(_path_text(G, p, edges) for p in paths[:EVIDENCE_LIMIT])
     more = len(paths) - EVIDENCE_LIMIT
     return (*shown, f"... and {more} more paths") if more > 0 else shown
+
+
+def _path_text(G: nx.DiGraph, path: tuple[str, ...], edges: dict[tuple[str, str], str]) -> str:
+    """Render a path exactly as :func:`~residency.query.path_text`, each step remembered."""
+    parts = [path[0]]
+    for step in pairwise(path):
+        text = edges.get(step)
+        if text is None:
+            text = edges[step] = path_text(G, step)[len(step[0]) :]
+        parts.append(text)
+    return "".join(parts)
 
 
 def _some(items: set[str], limit: int) -> str:
@@ -322,19 +368,31 @@ def _who(pairs: Iterable[Pair]) -> str:
     return _some({f"{h.recipient} in {h.country} via {h.system_label}" for _, h in pairs}, 4)
 
 
-def _transfer_findings(ctx: Context, sm: SubjectMap) -> list[Finding]:
+def _transfer_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     groups: dict[str, list[Pair]] = defaultdict(list)
+    known = memo.rules
     for unit, shared, access in sm.units:
         for hit in (*shared, *access):
             v = hit.verdict
-            if v is None or v.basis in _SETTLED:
+            if v is None:
                 continue
-            rule = _transfer_rule(v)
-            if rule:
+            rules = known.get(v)
+            if rules is None:
+                rules = known[v] = _transfer_rules(v)
+            for rule in rules:
                 groups[rule].append((unit, hit))
-            if v.basis == "adequacy" and any(j.risk for j in v.judgements if j.basis == "adequacy"):
-                groups["transfer.fragile_basis"].append((unit, hit))
-    return [_transfer_finding(ctx, rule, sm, pairs) for rule, pairs in groups.items()]
+    return [_transfer_finding(ctx, rule, sm, pairs, memo) for rule, pairs in groups.items()]
+
+
+def _transfer_rules(v: Verdict) -> tuple[str, ...]:
+    """Return the transfer finding rules a verdict raises (in the order they are grouped)."""
+    if v.basis in _SETTLED:
+        return ()
+    rule = _transfer_rule(v)
+    rules = (rule,) if rule else ()
+    if v.basis == "adequacy" and any(j.risk for j in v.judgements if j.basis == "adequacy"):
+        rules = (*rules, "transfer.fragile_basis")
+    return rules
 
 
 _SETTLED = frozenset({"own_staff", "free_flow", "unrestricted", "safeguard"})
@@ -349,8 +407,13 @@ def _transfer_rule(v: Verdict) -> str | None:
     return None
 
 
-def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]) -> Finding:
-    pairs.sort(key=lambda p: (*p[0].prefix, *p[1].tail))  # the inventory's order never shows
+def _transfer_finding(
+    ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair], memo: _Memo
+) -> Finding:
+    keys = [(*u.prefix, *h.tail) for u, h in pairs]  # each pair's path
+    order = sorted(range(len(pairs)), key=keys.__getitem__)  # the inventory's order never shows
+    pairs = [pairs[i] for i in order]
+    paths = list(dict.fromkeys(keys[i] for i in order))
     verdicts = list(dict.fromkeys(h.verdict for _, h in pairs if h.verdict is not None))
     countries = tuple(sorted({h.country for _, h in pairs}))
     regimes = sorted({j.regime for v in verdicts for j in v.judgements})
@@ -396,7 +459,8 @@ def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]
         )
         title = "Fragile transfer basis"
     sources = tuple(dict.fromkeys(s for v in verdicts for s in v.sources))
-    routes = {route_id(h.route) for _, h in pairs if h.route is not None}
+    keyed = {id(h.route): h.route for _, h in pairs}  # one object per route: hash by identity
+    routes = {route_id(key) for key in keyed.values() if key is not None}
     return Finding(
         severity(rule),
         rule,
@@ -404,13 +468,13 @@ def _transfer_finding(ctx: Context, rule: str, sm: SubjectMap, pairs: list[Pair]
         countries,
         title,
         text,
-        _evidence(ctx.G, pairs),
+        _shown(ctx.G, paths, memo.edges),
         sources,
         tuple(sorted(routes)),
     )
 
 
-def _localisation(ctx: Context, sm: SubjectMap) -> list[Finding]:
+def _localisation(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     regimes = [r for r in ctx.origin(sm.origin)[0] if r.localisation]
     if not regimes:
         return []
@@ -449,7 +513,7 @@ def _localisation(ctx: Context, sm: SubjectMap) -> list[Finding]:
                     countries,
                     "Localisation rule" + (" may apply" if rule.condition else " breached"),
                     text,
-                    _evidence(ctx.G, outside),
+                    _evidence(ctx.G, outside, memo.edges),
                     (_ref(regime, rule),),
                     legal_rule=f"{regime.id}:{rule.id}",
                 )
@@ -494,7 +558,7 @@ def _locations_who(pairs: list[Pair]) -> str:
     )
 
 
-def _concern(ctx: Context, sm: SubjectMap) -> list[Finding]:
+def _concern(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     regimes = [r for r in ctx.origin(sm.origin)[0] if r.countries_of_concern]
     if not regimes:
         return []
@@ -530,7 +594,7 @@ def _concern(ctx: Context, sm: SubjectMap) -> list[Finding]:
                     countries,
                     title,
                     text,
-                    _evidence(ctx.G, hits),
+                    _evidence(ctx.G, hits, memo.edges),
                     (_ref(regime, rule), *refs),
                     legal_rule=f"{regime.id}:{rule.id}",
                 )

@@ -444,7 +444,7 @@ def _recipient(G: nx.DiGraph, system: str, hop: str, node: dict[str, Any]) -> tu
 
 
 def _staff_detail(G: nx.DiGraph, person: str) -> str:
-    employer = [v for v, e in G.succ[person].items() if e["kind"] == "employed_by"]
+    employer = [v for v, e in G._succ[person].items() if e["kind"] == "employed_by"]
     node = G.nodes[person]
     if employer:
         entity = G.nodes[employer[0]]

@@ -86,9 +86,12 @@ def route_id(key: RouteKey) -> str:
     return key.id
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One place a subject's data reaches, with its verdict (None: inside the origin)."""
+class Hit(NamedTuple):
+    """One place a subject's data reaches, with its verdict (None: inside the origin).
+
+    A named tuple: an enterprise makes about a million of them, and a tuple is made
+    several times faster than a frozen dataclass.
+    """
 
     kind: str
     country: str
@@ -128,7 +131,8 @@ class SubjectMap:
     subject: str
     origin: str
     units: list[tuple[Unit, tuple[Hit, ...], tuple[Hit, ...]]]
-    routes: dict[RouteKey, set[str]] = field(default_factory=dict)  # route -> systems
+    # route -> systems; subjects alike may share one dict: never change it after the walk
+    routes: dict[RouteKey, set[str]] = field(default_factory=dict)
 
     def pairs(self) -> list[tuple[Unit, Hit]]:
         """Return every (unit, hit) of the subject: each place its data reaches."""
@@ -212,14 +216,30 @@ class Route:
 
 
 class Walker:
-    """Walks subjects, sharing hits between them and collecting the routes their data takes."""
+    """Walks subjects, sharing hits between them and collecting the routes their data takes.
+
+    What is remembered, and on what it depends (so that nothing is judged twice):
+
+    - a system's reaches, judged, per (origin, system, the categories the origin's rules
+      look at): a reach's verdict and route depend on nothing else;
+    - a system's hits per (origin, system, categories held): shared by every subject alike;
+    - a staff member's access per (origin, person, categories judged): their country,
+      legal party, verdict and route.
+    """
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.G: nx.DiGraph = ctx.G
-        self._shared: dict[tuple[str, str, tuple[str, ...]], tuple[Hit, ...]] = {}
-        self._parties: dict[str, tuple[str, str]] = {}
-        self._regimes: dict[str, tuple[str, ...]] = {}
+        self._shared: dict[tuple[str, str, tuple[str, ...]], _Shared] = {}
+        self._judged: dict[tuple[str, str, tuple[str, ...]], list[_Judged | None]] = {}
+        self._people: dict[str, _Person] = {}
+        self._access_memo: dict[tuple[str, str, tuple[str, ...]], _Judged] = {}
+        self._origins: dict[str, tuple[tuple[str, ...], frozenset[str], bool]] = {}
+        self._relevant: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._inside: dict[tuple[str, str], bool] = {}
+        self._labels: dict[str, str] = {}
+        self._staff_units: list[tuple[str, tuple[str, ...]]] | None = None
+        self._alike: dict[tuple[Any, ...], dict[RouteKey, set[str]]] = {}
         self._keys: dict[tuple[Any, ...], RouteKey] = {}
         self.route_data: dict[RouteKey, set[str]] = {}
         self.route_verdicts: dict[RouteKey, dict[Verdict, None]] = {}
@@ -231,143 +251,278 @@ class Walker:
         origin = node.get("country") or G.nodes[ORGANISATION]["country"]
         found = SubjectMap(subject, origin, [])
         routes = found.routes
-        for unit in query.units(G, subject):
-            shared = self._shared_hits(origin, unit)
-            people = query.servers(G, subject, unit.system)
-            access = tuple(self._access(origin, unit, who) for who in people)
-            found.units.append((unit, shared, access))
-            for hit in (*shared, *access):
-                if hit.route is not None:
-                    systems = routes.get(hit.route)
-                    if systems is None:
-                        routes[hit.route] = {unit.system}
-                    else:
-                        systems.add(unit.system)
+        units = found.units
+        serving = None
+        if node["kind"] == "client":  # query.servers, with the client's people found once
+            succ = G._succ  # the graph's own dicts: no mapping view per step
+            serving = [u for u, e in G._pred[subject].items() if e["kind"] == "serves"]
+        for unit in self._units(subject, node["kind"]):
+            system = unit.system
+            shared, shared_routes = self._shared_hits(origin, unit)
+            if serving is None:
+                people = query.servers(G, subject, system)
+            else:
+                people = [u for u in serving if system in succ[u]]
+            if people:
+                access, access_routes = self._access_hits(origin, unit, people)
+            else:
+                access, access_routes = (), ()
+            units.append((unit, shared, access))
+            for key in (*shared_routes, *access_routes):
+                systems = routes.get(key)
+                if systems is None:
+                    routes[key] = {system}
+                else:
+                    systems.add(system)
+        if not any(access for _, _, access in units):
+            # Subjects alike (staff data: the same origin and systems) take the same routes:
+            # one dict serves them all (it is only read from here on).
+            alike = (origin, tuple((u.system, u.data) for u, _, _ in units))
+            found.routes = self._alike.setdefault(alike, routes)
         return found
+
+    def _units(self, subject: str, kind: str) -> list[Unit]:
+        """Answer :func:`residency.query.units`, reading the graph's own dicts."""
+        G = self.G
+        if kind == "client":
+            return [
+                Unit(system, tuple(attrs["data"]), (subject, system))
+                for system, attrs in G._succ[subject].items()
+                if attrs["kind"] == "uses"
+            ]
+        if kind == "staff":
+            if self._staff_units is None:  # the organisation's staff data: one list for all
+                self._staff_units = [
+                    (system, tuple(attrs["data"]))
+                    for system, attrs in G._succ[ORGANISATION].items()
+                    if attrs["kind"] == "keeps_staff_data_in"
+                ]
+            return [
+                Unit(system, data, (subject, ORGANISATION, system))
+                for system, data in self._staff_units
+            ]
+        return query.units(G, subject)
 
     def routes(self, subjects: dict[str, SubjectMap]) -> list[Route]:
         """Return the register: every route with the subjects and systems it carries."""
         carried: dict[RouteKey, list[str]] = {}
         systems: dict[RouteKey, set[str]] = {}
-        for name, found in subjects.items():
-            for key, through in found.routes.items():
-                carried.setdefault(key, []).append(name)
-                systems.setdefault(key, set()).update(through)
+        alike: dict[int, tuple[dict[RouteKey, set[str]], list[str]]] = {}
+        for name, found in subjects.items():  # subjects sharing one routes dict: one pass
+            group = alike.get(id(found.routes))
+            if group is None:
+                alike[id(found.routes)] = (found.routes, [name])
+            else:
+                group[1].append(name)
+        for routes, names_of in alike.values():  # in order of each group's first subject
+            for key, through in routes.items():
+                names = carried.get(key)
+                if names is None:
+                    carried[key] = list(names_of)
+                    systems[key] = set(through)
+                else:
+                    names.extend(names_of)
+                    systems[key].update(through)
+        order: dict[Verdict, str] = {}
+
+        def by_judgements(v: Verdict) -> str:
+            text = order.get(v)
+            if text is None:
+                text = order[v] = repr(v.judgements)
+            return text
+
         out = [
             Route(
                 key,
                 tuple(sorted(names)),
                 tuple(sorted(systems[key])),
                 tuple(sorted(self.route_data[key])),
-                tuple(
-                    sorted(
-                        self.route_verdicts[key],
-                        key=lambda v: repr(v.judgements),
-                    )
-                ),
+                tuple(sorted(self.route_verdicts[key], key=by_judgements)),
             )
             for key, names in carried.items()
         ]
         return sorted(out, key=lambda r: r.key.sort_key())
 
-    def _shared_hits(self, origin: str, unit: Unit) -> tuple[Hit, ...]:
-        key = (origin, unit.system, unit.data)
-        found = self._shared.get(key)
+    def _origin(self, origin: str) -> tuple[tuple[str, ...], frozenset[str], bool]:
+        """Return the origin's regime ids, the categories they judge, whether any regime."""
+        found = self._origins.get(origin)
         if found is None:
-            label = self.G.nodes[unit.system]["label"]
-            hits = []
-            for r in query.reaches(self.G, unit.system):
-                data = r.data_for(unit.data)
-                if not data:
-                    continue
-                judged = self._judge(origin, r.kind, r.country, r.hop, unit.system, data)
-                route = self._route(judged, r.kind, r.country, r.recipient, r.recipient_type, data)
-                hits.append(
-                    Hit(
-                        r.kind,
-                        r.country,
-                        unit.system,
-                        label,
-                        r.recipient,
-                        r.recipient_type,
-                        (r.hop, r.place),
-                        data,
-                        r.detail,
-                        judged[0],
-                        route,
-                        r.since,
-                        r.until,
-                    )
-                )
-            found = tuple(hits)
-            self._shared[key] = found
+            regimes, judged = self.ctx.origin(origin)
+            ids = tuple(r.id for r in regimes) or (f"{origin} (no regime data)",)
+            found = self._origins[origin] = (ids, judged, bool(regimes))
         return found
 
-    def _access(self, origin: str, unit: Unit, who: str) -> Hit:
-        code, rtype, detail = query.person(self.G, who)
-        judged = self._judge(origin, "accessed", code, who, unit.system, unit.data)
-        party, party_type = self._party(who)
-        return Hit(
-            "accessed",
-            code,
-            unit.system,
-            self.G.nodes[unit.system]["label"],
-            who,
-            rtype,
-            (who, f"country:{code}"),
-            unit.data,
-            detail,
-            judged[0],
-            self._route(judged, "accessed", code, party, party_type, unit.data),
+    def _relevant_of(
+        self, origin: str, judged: frozenset[str], data: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        key = (origin, data)
+        found = self._relevant.get(key)
+        if found is None:
+            found = tuple(c for c in data if c in judged) if judged else ()
+            self._relevant[key] = found
+        return found
+
+    def _in_origin(self, origin: str, country: str) -> bool:
+        key = (origin, country)
+        found = self._inside.get(key)
+        if found is None:
+            found = self._inside[key] = in_origin(origin, country)
+        return found
+
+    def _label(self, system: str) -> str:
+        found = self._labels.get(system)
+        if found is None:
+            found = self._labels[system] = self.G.nodes[system]["label"]
+        return found
+
+    def _shared_hits(self, origin: str, unit: Unit) -> _Shared:
+        key = (origin, unit.system, unit.data)
+        found = self._shared.get(key)
+        if found is not None:
+            return found
+        system, data = unit.system, unit.data
+        label = self._label(system)
+        reaches = query.reaches(self.G, system)
+        relevant = self._relevant_of(origin, self._origin(origin)[1], data)
+        judged = self._judged.get((origin, system, relevant))
+        if judged is None:
+            judged = self._judged[(origin, system, relevant)] = [None] * len(reaches)
+        hits = []
+        seen: dict[RouteKey, None] = {}
+        for i, r in enumerate(reaches):
+            reached = data if r.covers is None else tuple(c for c in data if c in r.covers)
+            if not reached:
+                continue  # judged only where data arrives: a route's verdicts are its own
+            answer = judged[i]
+            if answer is None:
+                answer = judged[i] = self._judge_reach(origin, system, r, relevant)
+            verdict, route = answer
+            hits.append(
+                Hit(
+                    r.kind,
+                    r.country,
+                    system,
+                    label,
+                    r.recipient,
+                    r.recipient_type,
+                    (r.hop, r.place),
+                    reached,
+                    r.detail,
+                    verdict,
+                    route,
+                    r.since,
+                    r.until,
+                )
+            )
+            if route is not None:
+                self.route_data[route].update(reached)
+                seen[route] = None
+        found = self._shared[key] = (tuple(hits), tuple(seen))
+        return found
+
+    def _judge_reach(
+        self, origin: str, system: str, r: query.Reach, relevant: tuple[str, ...]
+    ) -> _Judged:
+        """Return one reach's (verdict, route) for data of these judged categories."""
+        if self._in_origin(origin, r.country):
+            return None, None
+        regimes, _, any_regime = self._origin(origin)
+        recipient = self.ctx.recipient(r.hop, system) if any_regime else None
+        if r.covers is not None:
+            relevant = tuple(c for c in relevant if c in r.covers)
+        verdict = self.ctx.judged(origin, r.kind, r.country, recipient, relevant)
+        return verdict, self._route(
+            verdict, regimes, r.kind, r.country, r.recipient, r.recipient_type
         )
 
-    def _judge(
-        self, origin: str, kind: str, country: str, hop: str, system: str, data: tuple[str, ...]
-    ) -> tuple[Verdict | None, tuple[str, ...] | None]:
-        if in_origin(origin, country):
-            return None, None
-        regimes = self._regimes.get(origin)
-        if regimes is None:
-            found = self.ctx.origin(origin)[0]
-            regimes = tuple(r.id for r in found) or (f"{origin} (no regime data)",)
-            self._regimes[origin] = regimes
-        return self.ctx.verdict(origin, kind, country, hop, system, data), regimes
+    def _access_hits(self, origin: str, unit: Unit, people: list[str]) -> _Shared:
+        system, data = unit.system, unit.data
+        label = self._label(system)
+        relevant: tuple[str, ...] | None = None
+        hits = []
+        seen: dict[RouteKey, None] = {}
+        memo = self._access_memo
+        for who in people:
+            person = self._people.get(who)
+            if person is None:
+                person = self._person(who)
+            code, rtype, detail, tail = person[0], person[1], person[2], person[3]
+            if self._in_origin(origin, code):
+                hits.append(
+                    Hit("accessed", code, system, label, who, rtype, tail, data, detail, None, None)
+                )
+                continue
+            if relevant is None:
+                relevant = self._relevant_of(origin, self._origin(origin)[1], data)
+            judged = memo.get((origin, who, relevant))
+            if judged is None:
+                judged = memo[(origin, who, relevant)] = self._judge_access(
+                    origin, person, relevant
+                )
+            verdict, route = judged
+            hits.append(
+                Hit("accessed", code, system, label, who, rtype, tail, data, detail, verdict, route)
+            )
+            seen[route] = None  # type: ignore[index]
+        for route in seen:
+            self.route_data[route].update(data)
+        return tuple(hits), tuple(seen)
+
+    def _judge_access(self, origin: str, person: _Person, relevant: tuple[str, ...]) -> _Judged:
+        code, _, _, _, who, party, party_type = person
+        regimes, _, any_regime = self._origin(origin)
+        recipient = self.ctx.recipient(who, "") if any_regime else None
+        verdict = self.ctx.judged(origin, "accessed", code, recipient, relevant)
+        return verdict, self._route(verdict, regimes, "accessed", code, party, party_type)
 
     def _route(
         self,
-        judged: tuple[Verdict | None, tuple[str, ...] | None],
+        verdict: Verdict,
+        regimes: tuple[str, ...],
         kind: str,
         country: str,
         recipient: str,
         recipient_type: str,
-        data: tuple[str, ...],
-    ) -> RouteKey | None:
-        verdict, regimes = judged
-        if verdict is None or regimes is None:
-            return None
-        memo = (id(verdict), kind, country, recipient, recipient_type, data)
+    ) -> RouteKey:
+        memo = (id(verdict), kind, country, recipient, recipient_type)
         key = self._keys.get(memo)
         if key is None:
             key = RouteKey(
                 regimes, country, recipient, recipient_type, kind, verdict.basis, verdict.instrument
             )
             self._keys[memo] = key
-            self.route_data.setdefault(key, set()).update(data)
+            self.route_data.setdefault(key, set())
             self.route_verdicts.setdefault(key, {})[verdict] = None
         return key
 
+    def _person(self, who: str) -> _Person:
+        """Answer where a staff member works from and which legal party receives their access."""
+        code, rtype, detail = query.person(self.G, who)
+        party, party_type = self._party(who)
+        found = self._people[who] = (
+            code,
+            rtype,
+            detail,
+            (who, f"country:{code}"),
+            who,
+            party,
+            party_type,
+        )
+        return found
+
     def _party(self, who: str) -> tuple[str, str]:
         """Answer which legal party receives a staff member's access, and what kind it is."""
-        found = self._parties.get(who)
-        if found is None:
-            G = self.G
-            node = G.nodes[who]
-            employers = [v for v, e in G.succ[who].items() if e["kind"] == "employed_by"]
-            if employers:
-                found = (G.nodes[employers[0]]["label"], f"{node['type']} through an entity")
-            elif node["type"] == "employee":
-                found = (f"{G.nodes[ORGANISATION]['label']} (own staff)", "own staff")
-            else:
-                found = (who, "contractor")
-            self._parties[who] = found
-        return found
+        G = self.G
+        node = G.nodes[who]
+        employers = [v for v, e in G._succ[who].items() if e["kind"] == "employed_by"]
+        if employers:
+            return (G.nodes[employers[0]]["label"], f"{node['type']} through an entity")
+        if node["type"] == "employee":
+            return (f"{G.nodes[ORGANISATION]['label']} (own staff)", "own staff")
+        return (who, "contractor")
+
+
+_Judged = tuple[Verdict | None, RouteKey | None]
+_Shared = tuple[tuple[Hit, ...], tuple[RouteKey, ...]]
+# (country, recipient type, detail, path tail, person, legal party, party type)
+_Person = tuple[str, str, str, tuple[str, str], str, str, str]

@@ -287,6 +287,21 @@ class Context:
         regimes, judged = self.origin(origin)
         recipient = self.recipient(hop, system) if regimes else None
         relevant = tuple(c for c in data if c in judged) if judged else ()
+        return self.judged(origin, kind, country, recipient, relevant)
+
+    def judged(
+        self,
+        origin: str,
+        kind: str,
+        country: str,
+        recipient: Recipient | None,
+        relevant: tuple[str, ...],
+    ) -> Verdict:
+        """Answer :meth:`verdict` from its key: the recipient and the categories judged.
+
+        ``recipient`` is :meth:`recipient`'s answer (None when the origin has no regime),
+        ``relevant`` the data's categories that the origin's rules look at, in order.
+        """
         key = (origin, kind, country, id(recipient), relevant)
         found = self._verdicts.get(key)
         if found is None:
@@ -294,7 +309,8 @@ class Context:
             if self.shared is not None:
                 found = self.shared.get(wide)
             if found is None:
-                probe = Location("", kind, country, system, "", "", relevant, ())
+                regimes = self.origin(origin)[0]
+                probe = Location("", kind, country, "", "", "", relevant, ())
                 judgements = _judge_all(self, regimes, origin, probe, recipient)
                 found = Verdict(max(judgements, key=lambda j: _RANK[j.basis]).basis, judgements)
                 if self.shared is not None:
@@ -330,7 +346,7 @@ def recipient_at(ctx: Context, hop: str, system: str) -> Recipient:
     node = G.nodes[hop]
     kind = node["kind"]
     if kind == "staff":
-        employers = [v for v, e in G.succ[hop].items() if e["kind"] == "employed_by"]
+        employers = [v for v, e in G._succ[hop].items() if e["kind"] == "employed_by"]
         if not employers:
             return Recipient(own_staff=node["type"] == "employee")
         return _covered(ctx, (), G.nodes[employers[0]].get("safeguards", ()))

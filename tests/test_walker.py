@@ -1,0 +1,136 @@
+"""The walk that shares work between subjects answers exactly what the plain path answers.
+
+``routes.Walker`` remembers judged reaches, staff access and routes across subjects; the
+plain path (``query.where`` for the locations, ``rules.Context.verdict`` for each) does no
+such sharing. Both must give the same places, paths, data and verdicts for every subject.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from residency import _perf
+from residency.datamap import DataMap, load
+from residency.findings import assess_all
+from residency.inventory import parse_inventory_text
+from residency.query import where
+from residency.rules import in_origin
+
+AS_OF = "2026-11-26"
+SMALL = Path(__file__).parent / "data" / "passing_small.yaml"
+
+
+def _compare(m: DataMap) -> int:
+    a = assess_all(m.graph, as_of=m.assessment(as_of=AS_OF).as_of)
+    ctx = a.context
+    assert ctx is not None
+    checked = 0
+    for subject, sm in a.subject_maps.items():
+        walked = sorted(
+            (
+                (*u.prefix, *h.tail),
+                h.kind,
+                h.country,
+                h.system_label,
+                h.recipient,
+                h.recipient_type,
+                h.data,
+                h.detail,
+                id(h.verdict),
+            )
+            for u, h in sm.pairs()
+        )
+        plain = []
+        for loc in where(m.graph, subject).locations:
+            verdict = None
+            if not in_origin(sm.origin, loc.country):
+                hop, system = loc.path[-2], next(n for n in loc.path if n.startswith("system:"))
+                verdict = ctx.verdict(sm.origin, loc.kind, loc.country, hop, system, loc.data)
+            plain.append(
+                (
+                    loc.path,
+                    loc.kind,
+                    loc.country,
+                    loc.system,
+                    loc.recipient,
+                    loc.recipient_type,
+                    loc.data,
+                    loc.detail,
+                    id(verdict),
+                )
+            )
+        assert walked == sorted(plain), subject
+        checked += len(walked)
+    return checked
+
+
+# One person reaches a client's data in two systems holding different categories: under
+# the origin's regime, one category needs review and the other does not, so the person's
+# access is judged once per set of categories judged, never once per person.
+CATEGORIES = """
+organisation: {name: Test Org, country: GB}
+staff:
+  - {id: p-1, country: DE, type: contractor, clients: [kr]}
+clients:
+  - id: kr
+    name: KR Client
+    country: KR
+    data: [government_id, messages]
+    systems: [ids, chat]
+systems:
+  - id: ids
+    name: Ids
+    vendor: Ids Co
+    vendor_country: KR
+    hosting: [{country: KR}]
+    data: [government_id]
+  - id: chat
+    name: Chat
+    vendor: Chat Co
+    vendor_country: KR
+    hosting: [{country: KR}]
+    data: [messages]
+"""
+
+
+@pytest.mark.parametrize("source", ["demo", "small", "categories"])
+def test_walker_answers_what_where_and_verdict_answer(source: str) -> None:
+    if source == "categories":
+        m = DataMap.from_inventory(parse_inventory_text(CATEGORIES))
+        bases = {t.location.system: t.basis for t in m.transfers(as_of=AS_OF)}
+        assert bases == {"Ids": "needs_review", "Chat": "adequacy"}
+    else:
+        m = load() if source == "demo" else load(SMALL)
+    assert _compare(m) > 0
+
+
+def test_subjects_alike_share_their_routes_and_register_counts_each() -> None:
+    m = load()
+    a = m.assessment(as_of=AS_OF)
+    staff = [sm for name, sm in a.subject_maps.items() if name.startswith("staff:")]
+    origins = {sm.origin for sm in staff}
+    assert any(
+        len({id(sm.routes) for sm in staff if sm.origin == o})
+        < len([sm for sm in staff if sm.origin == o])
+        for o in origins
+    ), "staff of one origin should share one routes dict"
+    for route in a.routes:  # each subject taking a route is listed once, shared dict or not
+        takers = sorted(s for s, sm in a.subject_maps.items() if route.key in sm.routes)
+        assert list(route.subjects) == takers
+
+
+def test_bulk_freezes_only_in_a_one_shot_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.unfreeze()
+    with _perf.bulk():
+        kept = [[i] for i in range(1000)]
+    assert gc.get_freeze_count() == 0  # a long-running process (the app): nothing frozen
+    monkeypatch.setattr(_perf, "_one_shot", True)
+    try:
+        with _perf.bulk():
+            kept.append([0])
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
