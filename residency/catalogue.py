@@ -785,8 +785,9 @@ def _pick(
             (("plan",), f"{key} has no plan {plan!r}: expected one of {known}{hint}")
         )
         return None
+    wanted = raw.get("residency_option")  # untrusted: YAML may give a number
     try:
-        option = v.option(raw.get("residency_option"))
+        option = v.option(None if wanted is None else str(wanted))
     except UnknownVendorError as exc:
         out.problems.append((("residency_option",), str(exc)))
         return None

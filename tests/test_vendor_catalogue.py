@@ -497,3 +497,15 @@ def test_vendor_folders_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("RESIDENCY_VENDORS", str(tmp_path / "missing"))
     with pytest.raises(InventoryError, match="no such vendor folder"):
         parse_inventory_text(_inventory({"id": "chat", "catalogue": "slack"}))
+
+
+@pytest.mark.parametrize("value", ["1", "2.5", "true"])
+def test_a_residency_option_that_is_not_text_is_a_located_problem(value):
+    # Found by the upload fuzzer: `residency_option: 1` once raised a TypeError.
+    text = (
+        "organisation: {name: X, country: GB}\n"
+        f"systems: [{{id: s, catalogue: slack, plan: pro, residency_option: {value}}}]\n"
+    )
+    with pytest.raises(InventoryError) as err:
+        parse_inventory_text(text)
+    assert "residency_option" in str(err.value) and "has no residency option" in str(err.value)
