@@ -237,13 +237,15 @@ def _signable(regime_id: str, as_of: date, held: set[str]) -> str | None:
     from residency.jurisdictions import instruments, legal_data
 
     intra_group = {i.name for i in instruments() if i.intra_group}
+    data = legal_data()
     try:
-        regime = legal_data().regime(regime_id)
+        regime = data.regime(regime_id)
     except KeyError:
         return None
+    signed = {data.instrument_name(h) or h for h in held}  # an alias is the instrument too
     for fact in regime.safeguards:
         in_force = fact.start <= as_of and (fact.until is None or as_of < fact.until)
-        if in_force and fact.name not in intra_group and fact.name not in held:
+        if in_force and fact.name not in intra_group and fact.name not in signed:
             return fact.name
     return None
 
