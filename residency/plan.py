@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from residency._perf import bulk
 from residency.findings import Assessment, Finding
 from residency.rules import BASES, SEVERITIES
 from residency.whatif import ScenarioError
@@ -448,6 +449,11 @@ def build_plan(m: DataMap, *, as_of: date, top: int = TOP, budget: int = BUDGET)
     same finding).
     """
     before = m.assessment(as_of=as_of)
+    with bulk():  # dozens of scenarios, each with its own findings: no collector mid-way
+        return _ranked(m, before, as_of, top, budget)
+
+
+def _ranked(m: DataMap, before: Assessment, as_of: date, top: int, budget: int) -> Plan:
     by_key = {f.key: f for f in before.findings}
     before_bases = _bases(before)
     plan = Plan(as_of, _by_severity(before.findings), top=top)
@@ -478,7 +484,7 @@ def build_plan(m: DataMap, *, as_of: date, top: int = TOP, budget: int = BUDGET)
             continue
         covered |= eff.resolved
         plan.actions.append(_action(c, eff, by_key, new_by_key, before))
-    _combine(m, plan, before, as_of, judged)
+    _combine(m, plan, before, as_of, judged, reach)
     return plan
 
 
@@ -589,7 +595,12 @@ def _action(
 
 
 def _combine(
-    m: DataMap, plan: Plan, before: Assessment, as_of: date, judged: dict[tuple[Any, ...], Any]
+    m: DataMap,
+    plan: Plan,
+    before: Assessment,
+    as_of: date,
+    judged: dict[tuple[Any, ...], Any],
+    reach: _Reach,
 ) -> None:
     # Two regimes may accept the same instrument: sign it once with each party.
     chosen = list(dict.fromkeys(change for a in plan.actions[: plan.top] for change in a.changes))
@@ -599,9 +610,11 @@ def _combine(
         plan.combined_resolves = dict.fromkeys(SEVERITIES, 0)
         plan.combined_introduces = dict.fromkeys(SEVERITIES, 0)
         return
-    after = _scenario(m, chosen, as_of, judged)
-    old = {f.key: f for f in before.findings}
+    only = reach.of(tuple(chosen))  # the others keep today's findings
+    after = _scenario(m, chosen, as_of, judged, only)
+    old = {f.key: f for f in before.findings if only is None or f.subject in only}
     new = {f.key: f for f in after.findings}
     plan.combined_resolves = _by_severity([old[k] for k in old.keys() - new.keys()])
     plan.combined_introduces = _by_severity([new[k] for k in new.keys() - old.keys()])
-    plan.remaining = _by_severity(after.findings)
+    untouched = [f for f in before.findings if only is not None and f.subject not in only]
+    plan.remaining = _by_severity([*untouched, *after.findings])

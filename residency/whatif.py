@@ -29,9 +29,12 @@ class ScenarioError(ResidencyError):
 
 
 def _system(inv: Inventory, system_id: str) -> System:
-    for system in inv.systems:
+    """Return the scenario's own copy of a system, to change (copy on write)."""
+    for i, system in enumerate(inv.systems):
         if system.id == system_id:
-            return system
+            own = system.model_copy(deep=True)
+            inv.systems[i] = own
+            return own
     close = difflib.get_close_matches(system_id, [s.id for s in inv.systems], n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     msg = f"unknown system {system_id!r}{hint}"
@@ -42,7 +45,7 @@ def _system(inv: Inventory, system_id: str) -> System:
 class OptOut:
     """Opt out of a system's AI training from a date (``False`` undoes an opt-out)."""
 
-    touches: ClassVar[tuple[str, ...]] = ("systems",)  # the inventory parts it changes
+    touches: ClassVar[tuple[str, ...]] = ()  # copies on write what it changes
 
     system: str
     on: date | bool | None = None  # None: the scenario's as-of date
@@ -77,7 +80,7 @@ class MoveHosting:
     primary region and its backup).
     """
 
-    touches: ClassVar[tuple[str, ...]] = ("systems",)  # the inventory parts it changes
+    touches: ClassVar[tuple[str, ...]] = ()  # copies on write what it changes
 
     system: str
     to: str | tuple[Hosting, ...]
@@ -129,7 +132,7 @@ class ReplaceSubprocessor:
     one recipient per name).
     """
 
-    touches: ClassVar[tuple[str, ...]] = ("systems",)  # the inventory parts it changes
+    touches: ClassVar[tuple[str, ...]] = ()  # copies on write what it changes
 
     system: str
     name: str
@@ -173,7 +176,7 @@ class ReplaceSubprocessor:
 class AddSafeguard:
     """Record a safeguard (e.g. ``EU SCC 2021``) for a system's vendor (``remove`` undoes)."""
 
-    touches: ClassVar[tuple[str, ...]] = ("systems",)  # the inventory parts it changes
+    touches: ClassVar[tuple[str, ...]] = ()  # copies on write what it changes
 
     system: str
     safeguard: str
@@ -202,7 +205,7 @@ class AddEntitySafeguard:
     """Record a safeguard signed with the entity that employs or engages staff (an EOR, a
     contractor's company), for every person it employs (``remove`` undoes)."""
 
-    touches: ClassVar[tuple[str, ...]] = ("staff",)  # the inventory parts it changes
+    touches: ClassVar[tuple[str, ...]] = ()  # copies on write what it changes
 
     entity: str
     safeguard: str
@@ -211,7 +214,8 @@ class AddEntitySafeguard:
     def apply(self, inv: Inventory, as_of: date) -> AddEntitySafeguard:
         """Apply to ``inv`` (a copy) and return the change that undoes it."""
         entities = [p.entity for p in inv.staff if p.entity is not None]
-        found = [e for e in entities if e.name == self.entity]
+        at = [i for i, p in enumerate(inv.staff) if p.entity and p.entity.name == self.entity]
+        found = [e for e in (_own_staff(inv, i).entity for i in at) if e is not None]
         if not found:
             names = sorted({e.name for e in entities})
             close = difflib.get_close_matches(self.entity, names, n=1)
@@ -241,7 +245,7 @@ class AddEntitySafeguard:
 class StopAccess:
     """Stop staff working from a country from serving a client (``*``: every client)."""
 
-    touches: ClassVar[tuple[str, ...]] = ("staff",)  # the inventory parts it changes
+    touches: ClassVar[tuple[str, ...]] = ()  # copies on write what it changes
 
     country: str
     client: str
@@ -249,10 +253,10 @@ class StopAccess:
 
     def apply(self, inv: Inventory, as_of: date) -> StopAccess:
         """Apply to ``inv`` (a copy) and return the change that undoes it."""
-        by_id = {p.id: p for p in inv.staff}
+        index = {p.id: i for i, p in enumerate(inv.staff)}
         if self.restore:
             for person_id, clients in self.restore:
-                by_id[person_id].clients = list(clients)
+                _own_staff(inv, index[person_id]).clients = list(clients)
             return StopAccess(self.country, self.client)
         if self.client != "*" and self.client not in {c.id for c in inv.clients}:
             msg = f"unknown client {self.client!r}"
@@ -261,11 +265,12 @@ class StopAccess:
         if problem:
             raise ScenarioError(problem)
         before = []
-        for person in inv.staff:
+        for i, person in enumerate(list(inv.staff)):
             if _works_in(person, self.country) and (
                 self.client == "*" or self.client in person.clients
             ):
                 before.append((person.id, tuple(person.clients)))
+                person = _own_staff(inv, i)
                 person.clients = (
                     [] if self.client == "*" else [c for c in person.clients if c != self.client]
                 )
@@ -277,6 +282,13 @@ class StopAccess:
             return f"give staff in {self.country} back their access"
         whom = "any client" if self.client == "*" else f"client {self.client}"
         return f"stop staff in {self.country} from accessing {whom}"
+
+
+def _own_staff(inv: Inventory, i: int) -> Staff:
+    """Return the scenario's own copy of staff member ``i``, to change (copy on write)."""
+    own = inv.staff[i].model_copy(deep=True)
+    inv.staff[i] = own
+    return own
 
 
 def _works_in(person: Staff, code: str) -> bool:
@@ -400,11 +412,15 @@ def apply_changes(
 ) -> tuple[Inventory, list[Change]]:
     """Apply changes to a copy; return it and the changes that undo them (in order).
 
-    Only the parts of the inventory the changes touch are copied deeply (an opt-out copies
-    the systems, not 100,000 staff); the original is never modified.
+    The copy has its own lists; a change copies the entries it changes before changing
+    them (an opt-out copies one system, not 100,000 staff), and a change that rewrites
+    references everywhere (offboarding) copies the parts it ``touches`` whole. The
+    original is never modified.
     """
     touched = {part for change in changes for part in change.touches}
-    copy = inventory.model_copy(update={part: _deep(getattr(inventory, part)) for part in touched})
+    lists = {part: list(getattr(inventory, part)) for part in ("staff", "clients", "systems")}
+    deep = {part: _deep(getattr(inventory, part)) for part in touched}
+    copy = inventory.model_copy(update={**lists, **deep})
     copy.origins.update(inventory.origins)
     inverses = [change.apply(copy, as_of) for change in changes]
     return copy, list(reversed(inverses))

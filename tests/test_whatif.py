@@ -190,3 +190,29 @@ def test_a_move_into_the_free_flow_area_never_adds_a_finding(doc, data):
     target = data.draw(st.sampled_from(["DE", "FR", "aws/eu-west-1", "azure/westeurope"]))
     result = m.what_if([MoveHosting(system, target)], as_of=TODAY)
     assert not [d for d in result.findings if d.change == "appears"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "opt-out:slack",
+        "move:slack=DE+FR",
+        "remove-subprocessor:slack=Zendesk, Inc.",
+        "add-safeguard:slack=UK IDTA",
+        "add-entity-safeguard:Hoa Sen Studio Co. Ltd=EU SCC 2021",
+        "stop-access:VN=*",
+        "offboard:figma",
+    ],
+)
+def test_a_scenario_copies_on_write_and_never_touches_the_original(change):
+    import residency
+    from residency.whatif import apply_changes, parse_change
+
+    m = residency.load()
+    before = m.inventory.content_hash()
+    dumped = m.inventory.model_dump_json()
+    changed, undo = apply_changes(m.inventory, [parse_change(change)], date(2026, 12, 2))
+    assert changed.content_hash() != before
+    assert m.inventory.model_dump_json() == dumped  # not one shared entry was changed
+    restored, _ = apply_changes(changed, undo, date(2026, 12, 2))
+    assert restored.content_hash() == before
