@@ -922,8 +922,7 @@ def export(
     ] = False,
 ) -> None:
     """Write the JSON export for legal review (schema residency-export/2), or the CSV register."""
-    import os
-    import tempfile
+    from residency._files import write_atomically
 
     if fmt not in ("json", "csv"):
         msg = f"unknown --format {fmt!r}: expected json or csv"
@@ -936,28 +935,12 @@ def export(
     m.assessment(as_of=day)  # judge before opening the file: an error leaves nothing behind
     if with_plan:
         m.plan(as_of=day)
-    folder = out.resolve().parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        msg = f"cannot write {out}: {exc.strerror}"
-        raise ResidencyError(msg) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            counts = m.write_export(
-                fh, as_of=day, fmt=fmt, with_plan=with_plan, with_assessments=with_assessments
-            )
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
-        os.replace(tmp, out)  # never a half-written export under the name asked for
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        msg = f"cannot write {out}: {exc.strerror}"
-        raise ResidencyError(msg) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    counts = write_atomically(
+        out,
+        lambda fh: m.write_export(
+            fh, as_of=day, fmt=fmt, with_plan=with_plan, with_assessments=with_assessments
+        ),
+    )
     routes = count(counts["routes"], "transfer route")
     what = (
         f"the transfer register by route: one row per route ({routes}) with its origin "

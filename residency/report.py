@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from residency import places
 from residency._errors import ResidencyError
+from residency._files import write_atomically
 from residency.export import DISCLAIMER, source_id
 from residency.rules import SEVERITIES, SourceRef
 
@@ -588,23 +589,4 @@ def print_pdf(text: str, chromium: str) -> bytes:
 
 
 def _atomic_write(out: Path, content: bytes) -> None:
-    folder = out.resolve().parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        msg = f"cannot write {out}: {exc.strerror}"
-        raise ResidencyError(msg) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        msg = f"cannot write {out}: {exc.strerror}"
-        raise ResidencyError(msg) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(out, lambda fh: fh.write(content), binary=True)
