@@ -17,9 +17,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from residency import __version__, _screen
+from residency import __version__
 from residency._errors import InventoryError, ResidencyError
 from residency._words import count
+from residency.cli import screen as _screen
 
 
 class _Lazy(ModuleType):
@@ -1240,7 +1241,7 @@ def _check_port(port: int) -> None:
 
 def app_folder() -> Path:
     """Find the app: the repository checkout, or the copy shipped inside the package."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # residency/, beside the checkout
     for folder in (package.parent, package / "_app"):
         if (folder / "app.py").is_file() and (folder / "app_pages").is_dir():
             return folder

@@ -1,4 +1,4 @@
-"""The terminal: a console sized to it, and a pager for answers longer than the screen.
+"""The CLI's terminal: a console sized to it, and a pager for answers longer than the screen.
 
 Written to a file or a pipe, lines are never wrapped (a message stays one line that grep
 finds) and tables are laid out at ``PIPE_WIDTH`` columns.
