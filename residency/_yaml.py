@@ -277,6 +277,34 @@ def safe_load(text: str) -> Any:
     return yaml.load(text, Loader=Loader)
 
 
+Problem = tuple[int | None, str, str]  # (line, field, what is wrong)
+
+
+def load_document(text: str, limits: Any) -> tuple[Any, Node | None, list[Problem]]:
+    """Read one YAML document under ``limits``: its data, its node, and its problems.
+
+    A document that cannot be read gives ``(None, None, [the problem])``; one that reads
+    may still carry located problems (a duplicate key, a bad tag) with its data.
+    """
+    try:
+        loader = BoundedLoader(text, limits)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        if not isinstance(exc, InputError):
+            problem = f"malformed YAML: {problem}"
+            if "expected ',' or '}'" in problem or "expected ',' or ']'" in problem:
+                problem += " (a name with a comma or colon in a flow {...} needs quotes)"
+        return None, None, [(line, "yaml", problem)]
+    return data, node, [(line, str(key)[:80], message) for line, key, message in loader.problems]
+
+
 def line_map(root: Node, *, deep: bool = False) -> dict[tuple[Any, ...], int]:
     """Map each path below ``root`` (``("hosting", 0, "region")``) to its 1-based line.
 

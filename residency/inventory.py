@@ -30,9 +30,7 @@ from residency import places, regions
 from residency._errors import InventoryError, InventoryProblem
 from residency._perf import bulk
 from residency._resources import data_file
-from residency._yaml import BoundedLoader as _Loader
-from residency._yaml import InputError as _InputError
-from residency._yaml import clip, line_map
+from residency._yaml import clip, line_map, load_document
 from residency.limits import Limits, current
 from residency.model import Client, Inventory, Organisation, Staff, StaffData, System
 
@@ -295,25 +293,11 @@ def _checked_text(text: str, name: str, problems: _Problems) -> str | None:
 
 
 def _yaml_entries(text: str, file: str, problems: _Problems, limits: Limits) -> list[_Entry]:
-    try:
-        loader = _Loader(text, limits)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        if not isinstance(exc, _InputError):
-            problem = f"malformed YAML: {problem}"
-            if "expected ',' or '}'" in problem or "expected ',' or ']'" in problem:
-                problem += " (a name with a comma or colon in a flow {...} needs quotes)"
-        problems.add(file, line, "yaml", problem)
+    data, node, found = load_document(text, limits)
+    for line, fld, message in found:
+        problems.add(file, line, fld, message)
+    if node is None and found:
         return []
-    for line, key, message in loader.problems:
-        problems.add(file, line, str(key)[:80], message)
     if not isinstance(data, dict):
         problems.add(
             file, 1, "document", "expected a mapping with 'organisation' and 'systems' at the top"

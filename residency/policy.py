@@ -29,7 +29,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -44,7 +43,7 @@ from pydantic import (
 
 from residency import places
 from residency._errors import InventoryProblem, PolicyError
-from residency._yaml import BoundedLoader, InputError, clip, line_map
+from residency._yaml import clip, line_map, load_document
 from residency.limits import Limits, current
 from residency.query import KINDS, path_text
 from residency.rules import BASES
@@ -263,23 +262,9 @@ class _ReadAdapter:
 
 def _load(text: str, problems: _Problems, limits: Limits) -> tuple[Any, Any]:
     """Parse the YAML, bounded; answer the data and its node (None, None after a problem)."""
-    try:
-        loader = BoundedLoader(text, limits)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        if not isinstance(exc, InputError):
-            problem = f"malformed YAML: {problem}"
-        problems.add(line, "yaml", problem)
-        return None, None
-    for line, key, message in loader.problems:
-        problems.add(line, str(key)[:80], message)
+    data, node, found = load_document(text, limits)
+    for line, fld, message in found:
+        problems.add(line, fld, message)
     return data, node
 
 
