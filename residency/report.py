@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from residency import places
 from residency._errors import ResidencyError
@@ -150,34 +150,24 @@ def render_map(
     statuses = [s for s in geo.STATUS_ORDER if s in set(countries["status"])]
     if statuses:
         handles = [Patch(color=colour(s), label=geo.STATUS_LABELS[s]) for s in statuses]
-        first = ax.legend(
-            handles=handles,
-            loc="lower left",
-            fontsize=size,
-            title="Countries",
-            frameon=True,
-            ncols=2,
-        )
-        first.get_title().set_fontsize(size)
-        ax.add_artist(first)
+        ax.add_artist(_legend(ax, handles, "lower left", "Countries", size))
     bases = [b for b in geo.BASIS_ORDER if b in set(flows["basis"])]
     if bases:
         handles = [Line2D([], [], color=colour(b), label=geo.STATUS_LABELS[b]) for b in bases]
-        second = ax.legend(
-            handles=handles,
-            loc="lower right",
-            fontsize=size,
-            title="Lines",
-            frameon=True,
-            ncols=2,
-        )
-        second.get_title().set_fontsize(size)
+        _legend(ax, handles, "lower right", "Lines", size)
     ax.set_xlim(-180, 180)
     ax.set_ylim(-100, 85)  # below 58 S (Antarctica is left out): room for the legends
     ax.set_axis_off()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def _legend(ax: Any, handles: list[Any], loc: str, title: str, size: float) -> Any:
+    """Draw one legend of the map (two columns, framed) and return it."""
+    legend = ax.legend(handles=handles, loc=loc, fontsize=size, title=title, frameon=True, ncols=2)
+    legend.get_title().set_fontsize(size)
+    return legend
 
 
 class _Sources:
