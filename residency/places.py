@@ -59,9 +59,19 @@ def _member(bloc: str, entry: Any) -> Member:
     if not isinstance(entry, dict) or not isinstance(entry.get("code"), str):
         msg = f"blocs.yaml: {bloc}: a member is a code or a mapping with a code, got {entry!r}"
         raise BlocDataError(msg)
-    unknown = set(entry) - {"code", "from", "until", "law_until", "source", "note"}
+    known = {"code", "from", "until", "law_until", "source", "as_of", "confidence", "note"}
+    unknown = set(entry) - known
     if unknown:
         msg = f"blocs.yaml: {bloc}: member {entry['code']}: unknown fields {sorted(unknown)}"
+        raise BlocDataError(msg)
+    # A dated membership is a legal fact like any other: its source, date and confidence.
+    missing = [k for k in ("source", "as_of", "confidence") if not entry.get(k)]
+    if missing:
+        needs = ", ".join(missing)
+        msg = f"blocs.yaml: {bloc}: member {entry['code']}: a dated member needs {needs}"
+        raise BlocDataError(msg)
+    if entry["confidence"] not in ("high", "medium", "low"):
+        msg = f"blocs.yaml: {bloc}: member {entry['code']}: confidence must be high, medium or low"
         raise BlocDataError(msg)
     dates = {k: entry.get(k) for k in ("from", "until", "law_until")}
     for key, value in dates.items():

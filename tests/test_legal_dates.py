@@ -314,3 +314,13 @@ def test_moving_the_date_keeps_a_basis_whose_facts_do_not_change_between(questio
         assert first.basis == second.basis, (origin, destination, day, later)
         assert first.deciding.regime == second.deciding.regime
         assert {s.id for s in first.sources} == {s.id for s in second.sources}
+
+
+def test_a_dated_bloc_member_carries_its_source_date_and_confidence():
+    from residency.places import BlocDataError, _member
+
+    dated = {"code": "GB", "until": date(2020, 2, 1), "source": "OJ L 29, 31.1.2020"}
+    with pytest.raises(BlocDataError, match="a dated member needs as_of, confidence"):
+        _member("EU", dated)
+    full = {**dated, "as_of": date(2020, 1, 31), "confidence": "high"}
+    assert _member("EU", full).until == date(2020, 2, 1)
