@@ -475,8 +475,8 @@ def _ranked(m: DataMap, before: Assessment, as_of: date, top: int, budget: int) 
     covered: set[tuple[str, ...]] = set()
     pending = dict(effects)
     while pending:
-        change, (c, eff, new_by_key) = max(
-            pending.items(), key=lambda item, done=frozenset(covered): _gain(item, done, by_key)
+        change, (c, eff, new_by_key) = min(
+            pending.items(), key=lambda item, done=frozenset(covered): _rank(item, done, by_key)
         )
         del pending[change]
         if not eff.resolved:  # judged, but it resolves no finding on its own
@@ -545,23 +545,19 @@ class _Reach:
         return found
 
 
-def _gain(
+def _rank(
     item: tuple[str, Any], covered: frozenset[tuple[str, ...]], by_key: dict[Any, Finding]
 ) -> tuple[Any, ...]:
-    """Score an action by what it adds to those chosen before it: high first, then medium..."""
+    """Order actions by what each adds to those chosen before it, best first: high findings
+    resolved net of those introduced, then medium, low, transfers improved, the change."""
     change, (_, eff, new_by_key) = item
     fresh = [by_key[k] for k in eff.resolved - covered]
     worse = [new_by_key[k] for k in eff.introduced]
-    score = tuple(
+    gain = [
         sum(f.severity == s for f in fresh) - sum(f.severity == s for f in worse)
         for s in SEVERITIES
-    )
-    return (*score, eff.transfers_improved, _neg(change))
-
-
-def _neg(text: str) -> tuple[int, ...]:
-    """Order strings in reverse inside ``max`` so that ties go to the first change string."""
-    return tuple(-ord(ch) for ch in text)
+    ]
+    return (*(-g for g in gain), -eff.transfers_improved, change)
 
 
 def _action(
