@@ -46,14 +46,16 @@ chromium:
 	  exit 1; \
 	fi
 
-test: $(BIN)/.installed chromium  ## lint, then the whole test suite
+test: $(BIN)/.installed chromium  ## lint and type-check, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed  ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 notebooks: $(BIN)/.installed  ## run the notebooks and save them with their outputs
 	$(BIN)/python scripts/run_notebooks.py

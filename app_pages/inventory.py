@@ -63,11 +63,11 @@ if failed:  # never offer another organisation's export under a failed upload
     )
     st.stop()
 summary = m.summary()
-st.subheader(summary["organisation"])
+st.subheader(summary.organisation)
 st.write(
-    f"{summary['staff']} staff in {summary['staff_countries']} countries, "
-    f"{summary['clients']} clients in {summary['client_countries']} countries, "
-    f"{summary['systems']} systems, {summary['subprocessors']} sub-processors."
+    f"{summary.staff} staff in {summary.staff_countries} countries, "
+    f"{summary.clients} clients in {summary.client_countries} countries, "
+    f"{summary.systems} systems, {summary.subprocessors} sub-processors."
 )
 for warning in m.inventory.warnings:
     st.warning(warning)

@@ -48,7 +48,7 @@ class InputError(yaml.MarkedYAMLError):
         super().__init__(problem=problem, problem_mark=mark)
 
 
-class Loader(_Base):  # type: ignore[misc, valid-type]
+class Loader(_Base):
     """Safe loader with YAML 1.2 booleans and lenient timestamps (for shipped data)."""
 
 

@@ -319,23 +319,28 @@ class Vendor(_Strict):
             add(f"hosting[{o.key}]", f"{o.name}: {rows}{plans}", o.source, o.as_of, o.confidence)
         if self.subprocessors is not None:
             sp = self.subprocessors
-            for e in sp.entries:
-                value = f"{e.purpose or '-'} ({', '.join(e.countries)})"
+            for entry in sp.entries:
+                value = f"{entry.purpose or '-'} ({', '.join(entry.countries)})"
                 add(
-                    f"subprocessors[{e.name}]",
+                    f"subprocessors[{entry.name}]",
                     value,
-                    e.source or sp.source,
-                    e.as_of or sp.as_of,
-                    e.confidence,
+                    entry.source or sp.source,
+                    entry.as_of or sp.as_of,
+                    entry.confidence,
                 )
-        for e in self.ai_training:
-            plans = "all plans" if e.plans == "all" else ", ".join(e.plans)
-            part = f" ({e.part})" if e.part else ""
-            how = f", opt out: {e.opt_out}" if e.opt_out else ""
-            value = (
-                f"uses customer data: {str(e.uses_customer_data).lower()}, default {e.default}{how}"
+        for training in self.ai_training:
+            plans = "all plans" if training.plans == "all" else ", ".join(training.plans)
+            part = f" ({training.part})" if training.part else ""
+            how = f", opt out: {training.opt_out}" if training.opt_out else ""
+            uses = str(training.uses_customer_data).lower()
+            value = f"uses customer data: {uses}, default {training.default}{how}"
+            add(
+                f"ai_training[{plans}{part}]",
+                value,
+                training.source,
+                training.as_of,
+                training.confidence,
             )
-            add(f"ai_training[{plans}{part}]", value, e.source, e.as_of, e.confidence)
         return out
 
     def ai_summary(self) -> str:

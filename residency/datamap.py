@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from residency.plan import Plan
     from residency.policy import Policy, PolicyReport
+    from residency.summary import Summary
 
 MAX_ASSESSMENTS = 8  # assessments kept per map (one per as-of date and subject asked)
 
@@ -359,24 +360,28 @@ class DataMap:
         """Render an evidence path with its edge kinds."""
         return query.path_text(self.graph, path)
 
-    def summary(self) -> dict[str, object]:
-        """Return counts per entity and the countries the inventory covers."""
+    def summary(self) -> Summary:
+        """Answer what the inventory holds: counts per entity and the countries it covers.
+
+        >>> load().summary().staff
+        61
+        """
         from residency.summary import summarize
 
-        return summarize(self.inventory).as_dict()
+        return summarize(self.inventory)
 
     def _repr_html_(self) -> str:
         s = self.summary()
         return (
-            f"<p><b>{s['organisation']}</b>: {count(s['staff'], 'staff member')} in "
-            f"{count(s['staff_countries'], 'country', 'countries')}, "
-            f"{count(s['clients'], 'client')} in "
-            f"{count(s['client_countries'], 'country', 'countries')}, "
-            f"{count(s['systems'], 'system')}, {count(s['subprocessors'], 'sub-processor')}.</p>"
+            f"<p><b>{s.organisation}</b>: {count(s.staff, 'staff member')} in "
+            f"{count(s.staff_countries, 'country', 'countries')}, "
+            f"{count(s.clients, 'client')} in "
+            f"{count(s.client_countries, 'country', 'countries')}, "
+            f"{count(s.systems, 'system')}, {count(s.subprocessors, 'sub-processor')}.</p>"
         )
 
 
-class _FrameList(UserList):  # type: ignore[type-arg]
+class _FrameList(UserList):
     """A list of results that renders as its ``to_frame()`` table in Jupyter."""
 
     def _repr_html_(self) -> str:

@@ -63,7 +63,7 @@ def validate(document: dict[str, Any]) -> None:
     jsonschema.Draft202012Validator(schema()).validate(document)
 
 
-class Table(dict):  # type: ignore[type-arg]
+class Table(dict):
     """A mapping written one entry per line (``id: row``), sorted by id."""
 
 
@@ -529,7 +529,7 @@ def routes_csv(routes: Iterable[Route], labels: dict[str, str] | None = None) ->
     return out.getvalue()
 
 
-class ExportDocument(dict):  # type: ignore[type-arg]
+class ExportDocument(dict):
     """The export as a dict, with the conveniences a notebook wants."""
 
     def to_frame(self) -> pd.DataFrame:

@@ -404,6 +404,7 @@ def training_window(
     """
     if not ai.uses_customer_data or ai.default == "none":
         return None
+    start: date | None
     if ai.default == "opt-in":
         if ai.opted_in is False:
             return None

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from residency import places, regions
 from residency._errors import InventoryError, InventoryProblem
@@ -120,8 +121,8 @@ def parse_inventory_text(
     """Validate an inventory given as YAML text (used for uploads and tests)."""
     limits = limits or current()
     problems = _Problems()
-    text = _checked_text(text, name, problems)
-    entries = _yaml_entries(text, name, problems, limits) if text is not None else []
+    checked = _checked_text(text, name, problems)
+    entries = _yaml_entries(checked, name, problems, limits) if checked is not None else []
     if problems.items:
         raise InventoryError(problems.items, limit=limits.problems)
     return validate_entries(entries, problems, limits=limits)
@@ -298,7 +299,7 @@ def _yaml_entries(text: str, file: str, problems: _Problems, limits: Limits) -> 
         problems.add(file, line, fld, message)
     if node is None and found:
         return []
-    if not isinstance(data, dict):
+    if node is None or not isinstance(data, dict):
         problems.add(
             file, 1, "document", "expected a mapping with 'organisation' and 'systems' at the top"
         )
@@ -685,7 +686,7 @@ def _field_name(entry: _Entry, loc: tuple[Any, ...]) -> str:
     return f"{entry.label()}{path}"
 
 
-def _explain(err: dict[str, Any]) -> str:
+def _explain(err: ErrorDetails) -> str:
     kind = err["type"]
     value = err.get("input")
     if kind == "missing":

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -30,6 +31,7 @@ from residency._yaml import safe_load
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Confidence = Literal["high", "medium", "low"]
 LOCATION_KINDS = ("stored", "processed", "accessed", "trained")
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -156,7 +158,7 @@ class ReviewTrigger(Fact):
     id: Text
     missing: Text = Field(description="The fact to establish, in plain words")
     kinds: list[Literal["stored", "processed", "accessed", "trained"]] = Field(
-        default_factory=lambda: list(LOCATION_KINDS)
+        default_factory=lambda: list(LOCATION_KINDS)  # type: ignore[arg-type]
     )
     applies_when: Literal["always", "no_adequacy"] = "always"
     categories: list[Text] | Literal["all"] = Field(
@@ -260,6 +262,30 @@ class Regime(_Strict):
             }
         )
 
+    def listing(self) -> dict[str, object]:
+        """Return what ``residency jurisdictions --json`` lists for the regime (JSON-ready)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "applies_to": list(self.applies_to),
+            "as_of": self.as_of.isoformat(),
+            "retrieved": self.retrieved.isoformat(),
+            "from": self.start.isoformat() if self.start else None,
+            "until": self.until.isoformat() if self.until else None,
+            "confidence": self.confidence,
+            "unconfirmed": list(self.unconfirmed),
+        }
+
+    def span(self) -> str:
+        """Say when the regime applies: 'always', 'from D', 'until D' or 'D to D'."""
+        if self.start and self.until:
+            return f"{self.start} to {self.until}"
+        if self.start:
+            return f"from {self.start}"
+        if self.until:
+            return f"until {self.until}"
+        return "always"
+
     def source(self, key: str) -> Source:
         """Return the source with this key."""
         for s in self.sources:
@@ -339,7 +365,12 @@ class LegalData:
     def earliest(self) -> date:
         """Return the earliest date any regime or dated fact in the data starts."""
         starts = [r.start for r in self.regimes if r.start is not None]
-        starts += [f.start for r in self.regimes for f in _facts(r) if getattr(f, "start", None)]
+        starts += [
+            start
+            for r in self.regimes
+            for f in _facts(r)
+            if (start := getattr(f, "start", None)) is not None
+        ]
         return min(starts)
 
     def date_note(self, as_of: date) -> str | None:
@@ -427,15 +458,31 @@ class LegalData:
                 )
         return sorted(rows, key=lambda row: (row["checked"], row["regime"], row["fact"]))
 
-    def coverage(self) -> list[dict[str, object]]:
-        """Answer, for every ISO 3166-1 country, which regimes cover it (empty: no data)."""
-        rows = []
-        for c in sorted(pycountry.countries, key=lambda c: c.alpha_2):
-            regimes = [r.id for r in self.regimes_for(c.alpha_2)]
-            rows.append(
-                {"code": c.alpha_2, "name": places.place_name(c.alpha_2), "regimes": regimes}
-            )
-        return rows
+    def coverage(self, place: str | None = None) -> list[Coverage]:
+        """Answer, for every ISO 3166-1 country (or only ``place``, a country or
+        subdivision code), which regimes cover it; no regimes means no legal data.
+
+        >>> legal_data().coverage("KP")[0].regimes
+        ()
+        """
+        codes = [place] if place is not None else sorted(c.alpha_2 for c in pycountry.countries)
+        return [
+            Coverage(code, places.place_name(code), tuple(r.id for r in self.regimes_for(code)))
+            for code in codes
+        ]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which regimes cover one country or subdivision (none: residency has no data for it)."""
+
+    code: str
+    name: str
+    regimes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the row as a plain dict (JSON-ready)."""
+        return {"code": self.code, "name": self.name, "regimes": list(self.regimes)}
 
 
 def _months_before(day: date, months: int) -> date:
@@ -514,10 +561,11 @@ def ended_instrument(written: str, today: date) -> str | None:
     name = data.instrument_name(written)
     if name is None:
         return None
+    facts: list[Adequacy | Safeguard] = [f for r in data.regimes for f in r.adequacy]
+    facts += [f for r in data.regimes for f in r.safeguards]
     ends = [
         fact.until
-        for r in data.regimes
-        for fact in [*r.adequacy, *r.safeguards]
+        for fact in facts
         if name in (getattr(fact, "certification", None), getattr(fact, "name", None))
     ]
     if not ends or None in ends or max(e for e in ends if e) > today:
@@ -553,7 +601,7 @@ def _parse(text: str, name: str, model: type[Regime]) -> Regime:
     return _parse_obj(safe_load(text), name, model)
 
 
-def _parse_obj(obj: object, name: str, model: type) -> object:  # type: ignore[type-arg]
+def _parse_obj(obj: object, name: str, model: type[_M]) -> _M:
     try:
         return model.model_validate(obj)
     except ValidationError as exc:
@@ -604,7 +652,8 @@ def regime_problems(r: Regime, data: LegalData) -> list[str]:
     codes = list(r.applies_to)
     codes += [c for f in r.free_flow for c in f.area]
     codes += [a.destination for a in r.adequacy]
-    codes += [c for f in [*r.adequacy, *r.safeguards] for c in f.origins or ()]
+    dated: list[Adequacy | Safeguard] = [*r.adequacy, *r.safeguards]
+    codes += [c for f in dated for c in f.origins or ()]
     codes += [c for cc in r.countries_of_concern for c in cc.countries]
     problems += [
         f"{r.id}: unknown code {code!r}"

@@ -454,7 +454,7 @@ def build_plan(m: DataMap, *, as_of: date, top: int = TOP, budget: int = BUDGET)
 
 
 def _ranked(m: DataMap, before: Assessment, as_of: date, top: int, budget: int) -> Plan:
-    by_key = {f.key: f for f in before.findings}
+    by_key: dict[tuple[str, ...], Finding] = {f.key: f for f in before.findings}
     before_bases = _bases(before)
     plan = Plan(as_of, _by_severity(before.findings), top=top)
     effects: dict[str, tuple[Candidate, _Effect, dict[tuple[str, ...], Finding]]] = {}
@@ -470,13 +470,14 @@ def _ranked(m: DataMap, before: Assessment, as_of: date, top: int, budget: int) 
         except ScenarioError as err:
             plan.not_evaluated.append(f"{c.change}: {err}")
             continue
-        new_by_key = {f.key: f for f in after.findings}
+        new_by_key: dict[tuple[str, ...], Finding] = {f.key: f for f in after.findings}
         effects[c.change] = (c, _effect(before, after, before_bases, only), new_by_key)
     covered: set[tuple[str, ...]] = set()
     pending = dict(effects)
     while pending:
+        done = frozenset(covered)
         change, (c, eff, new_by_key) = min(
-            pending.items(), key=lambda item, done=frozenset(covered): _rank(item, done, by_key)
+            pending.items(), key=lambda item: _rank(item, done, by_key)
         )
         del pending[change]
         if not eff.resolved:  # judged, but it resolves no finding on its own

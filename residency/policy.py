@@ -40,6 +40,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 from residency import places
 from residency._errors import InventoryProblem, PolicyError
@@ -349,7 +350,7 @@ def _type_name(value: object) -> str:
     return clip(value)
 
 
-def _explain(err: dict[str, Any]) -> str:
+def _explain(err: ErrorDetails) -> str:
     kind = err["type"]
     value = err.get("input")
     if kind == "missing":

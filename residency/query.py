@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import pairwise
@@ -186,8 +186,14 @@ class CountryResult:
         return head + self.to_frame().to_html(index=False)
 
 
+def sort_locations(locations: Iterable[Location]) -> list[Location]:
+    """Return locations in the order every listing shows them: by subject, country, kind
+    (stored, processed, accessed, trained), system, recipient, then evidence path."""
+    return sorted(locations, key=_sort_key)
+
+
 def _frame(locations: list[Location], graph: nx.DiGraph | None = None) -> pd.DataFrame:
-    ordered = sorted(locations, key=_sort_key)
+    ordered = sort_locations(locations)
     import pandas as pd
 
     frame = pd.DataFrame([loc.as_row() for loc in ordered], columns=COLUMNS)

@@ -149,12 +149,12 @@ def render_map(
     size = 9 * width / 12
     statuses = [s for s in geo.STATUS_ORDER if s in set(countries["status"])]
     if statuses:
-        handles = [Patch(color=colour(s), label=geo.STATUS_LABELS[s]) for s in statuses]
-        ax.add_artist(_legend(ax, handles, "lower left", "Countries", size))
+        patches = [Patch(color=colour(s), label=geo.STATUS_LABELS[s]) for s in statuses]
+        ax.add_artist(_legend(ax, patches, "lower left", "Countries", size))
     bases = [b for b in geo.BASIS_ORDER if b in set(flows["basis"])]
     if bases:
-        handles = [Line2D([], [], color=colour(b), label=geo.STATUS_LABELS[b]) for b in bases]
-        _legend(ax, handles, "lower right", "Lines", size)
+        lines = [Line2D([], [], color=colour(b), label=geo.STATUS_LABELS[b]) for b in bases]
+        _legend(ax, lines, "lower right", "Lines", size)
     ax.set_xlim(-180, 180)
     ax.set_ylim(-100, 85)  # below 58 S (Antarctica is left out): room for the legends
     ax.set_axis_off()

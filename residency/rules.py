@@ -620,8 +620,8 @@ def _fallback(regime: Regime, origin: str, recipient: Recipient, as_of: date) ->
         return Judgement(
             regime.id,
             "unrestricted",
-            sources=(_ref(regime, regime.unrestricted),),
-            note=regime.unrestricted.note,
+            sources=(_ref(regime, free),),
+            note=free.note,
         )
     unaccepted = tuple(s for s in recipient.written)
     current = [

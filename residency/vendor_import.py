@@ -217,9 +217,9 @@ def diff_subprocessors(vendor: Vendor, text: str, file: str) -> SubprocessorDiff
         name, codes = current.get(_norm(e.name), (e.name, set()))
         current[_norm(e.name)] = (name, codes | set(e.countries))
     published: dict[str, tuple[ImportedEntry, set[str]]] = {}
-    for e in entries:
-        first, codes = published.get(_norm(e.name), (e, set()))
-        published[_norm(e.name)] = (first, codes | set(e.countries))
+    for imported in entries:
+        first, codes = published.get(_norm(imported.name), (imported, set()))
+        published[_norm(imported.name)] = (first, codes | set(imported.countries))
     for key, (entry, codes) in published.items():
         if key not in current:
             out.added.append(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 from rich import box
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from residency import query, rules
     from residency import store as _store
     from residency.datamap import DataMap
+    from residency.findings import Finding
 else:
     _datamap = _Lazy("residency.datamap")
     _jurisdictions = _Lazy("residency.jurisdictions")
@@ -116,7 +117,7 @@ def paged(func: F) -> F:
         with _screen.paged(not kwargs.get("no_pager") and not kwargs.get("as_json")):
             return func(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def _err(message: str) -> None:
@@ -142,7 +143,7 @@ def user_errors(func: F) -> F:
             _err(f"error: {exc}")
             raise typer.Exit(1) from None
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def _map(inventory: Path | None, stored: str | None, db: str | None) -> DataMap:
@@ -225,17 +226,16 @@ def check(
 def _check_inventory(inv: Any) -> None:
     from residency.summary import summarize
 
-    s = summarize(inv).as_dict()
+    s = summarize(inv)
     console = _console()
-    console.print(f"{s['organisation']}: inventory is valid ({s['inventory_hash']})")
+    console.print(f"{s.organisation}: inventory is valid ({s.inventory_hash})")
     table = Table("entity", "count", "countries")
-    table.add_row("staff", str(s["staff"]), str(s["staff_countries"]))
-    table.add_row("clients", str(s["clients"]), str(s["client_countries"]))
-    table.add_row("systems", str(s["systems"]), "")
-    table.add_row("sub-processors", str(s["subprocessors"]), "")
+    table.add_row("staff", str(s.staff), str(s.staff_countries))
+    table.add_row("clients", str(s.clients), str(s.client_countries))
+    table.add_row("systems", str(s.systems), "")
+    table.add_row("sub-processors", str(s.subprocessors), "")
     console.print(table)
-    countries = s["countries"]
-    assert isinstance(countries, list)
+    countries = s.countries
     console.print(
         f"{count(len(countries), 'country or subdivision', 'countries and subdivisions')} "
         f"covered: {', '.join(countries)}",
@@ -327,7 +327,7 @@ def where(
 
 
 def _overview(m: DataMap, as_json: bool) -> None:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for subject in m.subjects("client"):
         result = m.where(subject)
         by_kind = {k: sorted({loc.country for loc in result.by_kind(k)}) for k in query.KINDS}
@@ -391,9 +391,10 @@ def _locations_table(
     )
     if console.is_terminal and console.width < 120:  # a block per location reads at 80 columns
         out = sys.stdout
-        for loc in sorted(locations, key=query._sort_key):
+        for loc in query.sort_locations(locations):
             who = f"{loc.subject}  " if show_subject else ""
-            mark = "! " if marked and clause.within_residency(loc.country) is False else ""
+            outside = clause is not None and clause.within_residency(loc.country) is False
+            mark = "! " if marked and outside else ""
             out.write(f"\n{mark}{who}{loc.country} {loc.country_name}  {loc.kind}  {loc.system}\n")
             recipient = loc.recipient + (f" ({loc.detail})" if loc.detail else "")
             out.writelines(_indented(f"recipient: {recipient}", console))
@@ -402,7 +403,7 @@ def _locations_table(
         out.flush()
         return
     table = Table(*columns, show_lines=False)
-    for loc in sorted(locations, key=query._sort_key):
+    for loc in query.sort_locations(locations):
         cells = [loc.subject] if show_subject else []
         if marked:
             assert clause is not None
@@ -869,7 +870,7 @@ def plan(
     _footer(_console(), "Finding ids and every action: --json.", as_of=as_of)
 
 
-def _finding_groups(m: DataMap, found: list[Any], as_of: str | None) -> None:
+def _finding_groups(m: DataMap, found: Sequence[Finding], as_of: str | None) -> None:
     out = sys.stdout
     day = _datamap.parse_as_of(as_of).isoformat()
     groups = m.finding_groups(as_of=as_of)
@@ -889,8 +890,8 @@ def _finding_groups(m: DataMap, found: list[Any], as_of: str | None) -> None:
     )
 
 
-def _group_findings(found: list[Any]) -> dict[tuple[str, str], list[Any]]:
-    groups: dict[tuple[str, str], list[Any]] = {}
+def _group_findings(found: Sequence[Finding]) -> dict[tuple[str, str], list[Finding]]:
+    groups: dict[tuple[str, str], list[Finding]] = {}
     for f in found:
         groups.setdefault((f.severity, f.rule), []).append(f)
     return groups
@@ -1021,60 +1022,40 @@ def jurisdictions(
     if stale:
         _stale_facts(data.stale(_datamap.parse_as_of(as_of)), as_json)
         return
-    coverage = data.coverage()
+    code = None
     if country:
         code = country.strip().upper()
         problem = _places.place_problem(code)
         if problem:
             raise ResidencyError(problem)
-        coverage = [
-            {
-                "code": code,
-                "name": _places.place_name(code),
-                "regimes": [r.id for r in data.regimes_for(code)],
-            }
-        ]
-    regimes = [
-        {
-            "id": r.id,
-            "name": r.name,
-            "applies_to": r.applies_to,
-            "as_of": r.as_of.isoformat(),
-            "retrieved": r.retrieved.isoformat(),
-            "from": r.start.isoformat() if r.start else None,
-            "until": r.until.isoformat() if r.until else None,
-            "confidence": r.confidence,
-            "unconfirmed": r.unconfirmed,
-        }
-        for r in data.regimes
-    ]
+    coverage = data.coverage(code)
     if as_json:
         _print_json(
             {
                 "as_of": data.as_of.isoformat(),
                 "content_hash": data.content_hash,
-                "regimes": regimes,
-                "coverage": coverage,
+                "regimes": [r.listing() for r in data.regimes],
+                "coverage": [row.as_dict() for row in coverage],
             }
         )
         return
     console = _console()
     table = Table("regime", "name", "applies to", "in force", "as of", "confidence", "unconfirmed")
     table.columns[0].no_wrap = True  # a regime id, as findings and transfers name it
-    shown = {r for row in coverage for r in row["regimes"]}  # type: ignore[attr-defined]
-    listed = [r for r in regimes if country is None or r["id"] in shown]
+    shown = {r for row in coverage for r in row.regimes}
+    listed = [r for r in data.regimes if country is None or r.id in shown]
     for r in listed:
         table.add_row(
-            r["id"],
-            r["name"],
-            " ".join(r["applies_to"]),
-            _span(r["from"], r["until"]),
-            r["as_of"],
-            r["confidence"],
-            str(len(r["unconfirmed"])),
+            r.id,
+            r.name,
+            " ".join(r.applies_to),
+            r.span(),
+            r.as_of.isoformat(),
+            r.confidence,
+            str(len(r.unconfirmed)),
         )
     console.print(table)
-    missing = [row["code"] for row in coverage if not row["regimes"]]
+    missing = [row.code for row in coverage if not row.regimes]
     covered = len(coverage) - len(missing)
     console.print(
         f"{count(len(listed), 'regime')}; {covered} of "
@@ -1083,15 +1064,6 @@ def jurisdictions(
         highlight=False,
     )
     _footer(console)
-
-
-def _span(start: object, until: object) -> str:
-    """Say when a regime applies: 'always', 'from D', 'until D' or 'D to D'."""
-    if start and until:
-        return f"{start} to {until}"
-    if start:
-        return f"from {start}"
-    return f"until {until}" if until else "always"
 
 
 def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:
