@@ -95,7 +95,7 @@ class DataMap:
             for result in query.where_all(self.graph, kind=kind).values()
             for loc in result.locations
         ]
-        return query.WhereResult("*", "all", "", rows).to_frame()
+        return query.locations_frame(rows)
 
     def assessment(
         self, *, as_of: date | str | None = None, subject: str | None = None

@@ -142,7 +142,7 @@ class WhereResult:
         With a residency clause, a ``residency_clause`` column says ``within`` or
         ``outside`` for each row.
         """
-        frame = _frame(self.locations, graph)
+        frame = locations_frame(self.locations, graph)
         if self.residency:
             frame.insert(
                 4,
@@ -176,7 +176,7 @@ class CountryResult:
 
     def to_frame(self, *, graph: nx.DiGraph | None = None) -> pd.DataFrame:
         """Return one row per location in the country (``graph``: add an evidence column)."""
-        return _frame(self.locations, graph)
+        return locations_frame(self.locations, graph)
 
     def _repr_html_(self) -> str:
         head = (
@@ -192,7 +192,9 @@ def sort_locations(locations: Iterable[Location]) -> list[Location]:
     return sorted(locations, key=_sort_key)
 
 
-def _frame(locations: list[Location], graph: nx.DiGraph | None = None) -> pd.DataFrame:
+def locations_frame(locations: Iterable[Location], graph: nx.DiGraph | None = None) -> pd.DataFrame:
+    """Return one row per location (the columns of :data:`COLUMNS`), in listing order;
+    with the ``graph``, an ``evidence`` column renders each path with its edge kinds."""
     ordered = sort_locations(locations)
     import pandas as pd
 
