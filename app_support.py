@@ -15,12 +15,12 @@ import pydeck as pdk
 import streamlit as st
 
 import residency
-from residency import geo
-from residency._errors import ResidencyError
+from residency import ResidencyError, geo
 from residency.datamap import DataMap, open_map
 from residency.inventory import read_upload
 from residency.jurisdictions import legal_data
 from residency.store import Store
+from residency.vocabulary import KINDS
 
 WORLD_URL = "app/static/countries.geojson"  # served by Streamlit's static file serving
 UPLOAD_KEY = "uploaded_inventory"  # an upload the store could not keep: this session only
@@ -230,18 +230,10 @@ def filters(m: DataMap, *, key: str) -> geo.Filters:
     subject = cols[0].selectbox(
         "Subject", subjects, key=f"{key}-subject", format_func=lambda s: names.get(s, s)
     )
-    categories = sorted({c for c in m.graph.nodes if c.startswith("category:")})
-    category = cols[1].selectbox(
-        "Data category", ["(all)", *[c[9:] for c in categories]], key=f"{key}-category"
-    )
-    systems = sorted(m.graph.nodes[s]["label"] for s in m.subjects("system"))
+    category = cols[1].selectbox("Data category", ["(all)", *m.categories()], key=f"{key}-category")
+    systems = sorted(m.systems().values())
     system = cols[2].selectbox("System", ["(all)", *systems], key=f"{key}-system")
-    kinds = cols[3].multiselect(
-        "Kind",
-        ["stored", "processed", "accessed", "trained"],
-        default=["stored", "processed", "accessed", "trained"],
-        key=f"{key}-kinds",
-    )
+    kinds = cols[3].multiselect("Kind", list(KINDS), default=list(KINDS), key=f"{key}-kinds")
     return geo.Filters(
         subject=None if subject == "(all)" else subject,
         category=None if category == "(all)" else category,

@@ -13,21 +13,14 @@ st.subheader("Whose data trains which vendor's models")
 if exposure.empty:
     st.info("No system in this inventory trains AI models on customer data.")
 else:
-    summary = exposure.groupby(["system", "vendor", "default", "scope"], dropna=False).agg(
-        subjects=("subject", "nunique"),
-        origins=("origin", lambda s: " ".join(sorted(set(s)))),
-        since=("since", "min"),
-        until=("until", "max"),
-        ongoing=("ongoing", "any"),
-    )
-    st.dataframe(summary.reset_index(), hide_index=True, width="stretch")
+    summary = m.ai_exposure(as_of=as_of).systems_frame()
+    st.dataframe(summary, hide_index=True, width="stretch")
     with st.expander("Every subject and system"):
         st.dataframe(exposure, hide_index=True, width="stretch")
 
 st.subheader("What if...")
-systems = m.subjects("system")
+names = m.systems()
 trained = sorted(set(exposure["system_id"])) if not exposure.empty else []
-names = {s[7:]: m.display_name(s) for s in systems}
 opt_out = st.multiselect(
     "Opt out of AI training of",
     trained,
@@ -36,7 +29,7 @@ opt_out = st.multiselect(
 )
 move_system = st.selectbox(
     "Move the hosting of",
-    ["(none)", *[s[7:] for s in systems]],
+    ["(none)", *names],
     key="whatif-move-system",
     format_func=lambda s: names.get(s, s),
 )

@@ -3,8 +3,7 @@
 import streamlit as st
 
 import app_support as ui
-from residency import InventoryError
-from residency._errors import ResidencyError, summary_lines
+from residency import InventoryError, ResidencyError
 
 st.title("Inventory & export")
 st.markdown(
@@ -29,9 +28,7 @@ else:
             f"{upload.name}: {count:,} problem{'s' if count != 1 else ''}: fix them and "
             "upload again. Nothing was changed."
         )
-        st.code(
-            "\n".join(summary_lines(exc.problems, SHOWN_PROBLEMS)), language=None, wrap_lines=True
-        )
+        st.code("\n".join(exc.summary_lines(SHOWN_PROBLEMS)), language=None, wrap_lines=True)
         if count > SHOWN_PROBLEMS:
             st.caption(f"`residency check` lists all {count:,}.")
     except ResidencyError as exc:

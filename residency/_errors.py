@@ -46,6 +46,10 @@ class InventoryError(ResidencyError, ValueError):
         head = f"{count(len(self.problems), 'problem')} in the inventory"
         super().__init__("\n".join([head, *summary_lines(self.problems, limit)]))
 
+    def summary_lines(self, limit: int = 50) -> list[str]:
+        """Answer the lines that show the problems: the first of each kind, then counts."""
+        return summary_lines(self.problems, limit)
+
 
 class PolicyError(ResidencyError, ValueError):
     """A policy file failed validation; ``problems`` lists every problem found (file, line)."""

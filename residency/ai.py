@@ -104,6 +104,92 @@ class Exposure:
         }
 
 
+@dataclass(frozen=True)
+class SystemExposure:
+    """One system's AI training across every subject whose data it trains on."""
+
+    system_id: str
+    system: str
+    vendor: str
+    vendor_country: str
+    default: str
+    scope: str | None
+    since: date | None  # the earliest start recorded (None: no start recorded)
+    until: date | None  # the organisation's opt-out date, the latest one (None: none)
+    ongoing: bool  # the vendor still trains on some subject's data on the as-of date
+    clients: tuple[str, ...]  # client ids (without ``client:``), sorted
+    staff: tuple[str, ...]  # staff ids (without ``staff:``), sorted
+    origins: tuple[str, ...]
+    data: tuple[str, ...]
+
+    @property
+    def subjects(self) -> int:
+        """Answer how many subjects' data the system trains on."""
+        return len(self.clients) + len(self.staff)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the summary as a plain dict (JSON-ready)."""
+        return {
+            "system_id": self.system_id,
+            "system": self.system,
+            "vendor": self.vendor,
+            "vendor_country": self.vendor_country,
+            "default": self.default,
+            "scope": self.scope,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "ongoing": self.ongoing,
+            "subjects": self.subjects,
+            "clients": list(self.clients),
+            "staff": list(self.staff),
+            "origins": list(self.origins),
+            "data": list(self.data),
+        }
+
+
+def by_system(found: Iterable[Exposure]) -> list[SystemExposure]:
+    """Sum exposures up per system: its window, whose data, from which origins, sorted.
+
+    >>> import residency
+    >>> rows = by_system(residency.load().ai_exposure(as_of="2026-11-26"))
+    >>> [r.system_id for r in rows if r.system_id == "slack"], rows[0].subjects > 0
+    (['slack'], True)
+    """
+    groups: dict[str, list[Exposure]] = {}
+    for e in found:
+        groups.setdefault(e.system_id, []).append(e)
+    out = []
+    for system_id in sorted(groups):
+        group = groups[system_id]
+        first = group[0]
+        starts = [e.start for e in group if e.start is not None]
+        untils = [e.until for e in group if e.until is not None]
+        out.append(
+            SystemExposure(
+                system_id=system_id,
+                system=first.system,
+                vendor=first.vendor,
+                vendor_country=first.vendor_country,
+                default=first.default,
+                scope=first.scope,
+                since=min(starts, default=None),
+                until=max(untils, default=None),
+                ongoing=any(e.ongoing for e in group),
+                clients=_ids(group, "client:"),
+                staff=_ids(group, "staff:"),
+                origins=tuple(sorted({e.origin for e in group})),
+                data=tuple(sorted({c for e in group for c in e.data})),
+            )
+        )
+    return out
+
+
+def _ids(group: list[Exposure], prefix: str) -> tuple[str, ...]:
+    return tuple(
+        sorted({e.subject.removeprefix(prefix) for e in group if e.subject.startswith(prefix)})
+    )
+
+
 def exposures(
     G: nx.DiGraph, results: dict[str, WhereResult], data: LegalData, as_of: date
 ) -> list[Exposure]:

@@ -31,8 +31,8 @@ from residency._errors import InventoryProblem, ResidencyError
 from residency._resources import data_root
 from residency._words import count
 from residency._yaml import Loader, line_map
+from residency.vocabulary import Confidence
 
-Confidence = Literal["high", "medium", "low"]
 DPF_PARTS = ("EU-US DPF", "UK Extension to the EU-US DPF", "Swiss-US DPF")
 STALE_AFTER = timedelta(days=365)
 _KEY = r"^[a-z0-9][a-z0-9-]*$"
@@ -53,7 +53,9 @@ class UnknownVendorError(ResidencyError, LookupError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_enum_values=True, validate_default=True
+    )
 
 
 class _Fact(_Strict):
@@ -519,7 +521,7 @@ def _explain(err: Mapping[str, Any]) -> str:
         return "unknown field: check the spelling against docs/vendor-data.md"
     if kind in ("date_parsing", "date_type", "date_from_datetime_parsing"):
         return f"invalid date {err.get('input')!r}: expected YYYY-MM-DD"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return f"expected one of {err['ctx']['expected']}, got {err.get('input')!r}"
     if kind == "string_pattern_mismatch":
         return f"{err.get('input')!r} does not match {err['ctx']['pattern']}"

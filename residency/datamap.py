@@ -33,6 +33,7 @@ from residency.whatif import WhatIfResult
 if TYPE_CHECKING:
     import pandas as pd
 
+    from residency.ai import SystemExposure
     from residency.plan import Plan
     from residency.policy import Policy, PolicyReport
     from residency.summary import Summary
@@ -75,6 +76,18 @@ class DataMap:
     def subjects(self, kind: str | None = None) -> list[str]:
         """Return the subject ids (``client:fennwerk``...), optionally of one kind."""
         return query.subjects(self.graph, kind=kind)
+
+    def categories(self) -> list[str]:
+        """Return the data categories the inventory names, sorted."""
+        return query.categories(self.graph)
+
+    def systems(self) -> dict[str, str]:
+        """Return each system's id (``slack``, as what-if changes name it) with its label.
+
+        >>> load().systems()["slack"]
+        'Slack'
+        """
+        return query.systems(self.graph)
 
     def where(self, subject: str) -> query.WhereResult:
         """Answer where a subject's data is stored, processed, accessed and trained on.
@@ -431,8 +444,8 @@ class RouteList(_FrameList):
         self.labels = labels or {}
 
     def by_basis(self) -> dict[str, int]:
-        """Answer how many routes rest on each basis, in the order of ``rules.BASES``."""
-        from residency.rules import BASES
+        """Answer how many routes rest on each basis, best first (``vocabulary.BASES``)."""
+        from residency.vocabulary import BASES
 
         counts = {b: sum(r.basis == b for r in self.data) for b in BASES}
         return {b: n for b, n in counts.items() if n}
@@ -499,7 +512,7 @@ def _readable(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    from residency.rules import BASIS_LABELS
+    from residency.vocabulary import BASIS_LABELS
 
     tia = frame["tia_required"].map(lambda v: "yes" if str(v) == "True" else "no")
     head = pd.DataFrame(
@@ -592,7 +605,27 @@ class FindingGroupList(_FrameList):
 
 
 class ExposureList(_FrameList):
-    """AI-training exposures; ``.to_frame()`` gives one row per subject and system."""
+    """AI-training exposures; ``.to_frame()`` gives one row per subject and system,
+    ``.by_system()`` one summary per system."""
+
+    def by_system(self) -> list[SystemExposure]:
+        """Answer, per system, whose data it trains on, from which origins, since when."""
+        from residency.ai import by_system
+
+        return by_system(self.data)
+
+    def systems_frame(self) -> pd.DataFrame:
+        """Return :meth:`by_system` as a table (one row per system, lists joined)."""
+        import pandas as pd
+
+        rows = []
+        for s in self.by_system():
+            row = s.as_dict()
+            for key in ("clients", "staff", "origins", "data"):
+                row[key] = " ".join(row[key]) if key == "origins" else ", ".join(row[key])
+            rows.append(row)
+        columns = list(rows[0]) if rows else ["system_id", "system", "vendor", "subjects"]
+        return pd.DataFrame(rows, columns=columns)
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per exposure (lists joined)."""

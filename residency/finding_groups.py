@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from residency.rules import SEVERITIES
+from residency.vocabulary import SEVERITIES
 
 if TYPE_CHECKING:
     from residency.findings import Assessment, Finding

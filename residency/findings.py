@@ -34,7 +34,6 @@ from residency.query import (
 )
 from residency.routes import Hit, Route, SubjectMap, Walker, route_id
 from residency.rules import (
-    SEVERITIES,
     Context,
     SourceRef,
     Transfer,
@@ -43,6 +42,7 @@ from residency.rules import (
     assess_with,
     in_origin,
 )
+from residency.vocabulary import SEVERITIES
 
 
 @dataclass(frozen=True)

@@ -28,29 +28,25 @@ from residency import places
 from residency._resources import data_file
 from residency.findings import Assessment, Finding
 from residency.query import Location
-from residency.rules import BASES, BASIS_LABELS, SEVERITIES, Transfer
-
-# Worst first: the legal basis of a transfer (arcs are coloured by the worst on a route).
-BASIS_ORDER = (
-    "no_basis",
-    "needs_review",
-    "safeguard",
-    "adequacy",
-    "unrestricted",
-    "free_flow",
-    "own_staff",
+from residency.rules import Transfer
+from residency.vocabulary import (
+    BASES,
+    BASES_WORST_FIRST,
+    BASIS_LABELS,
+    KINDS,
+    SEVERITIES,
+    Basis,
 )
+
+# Worst first: the legal basis of a transfer (arcs are coloured by the worst on a route),
+# in the one ranking judgement uses (residency.vocabulary.Basis).
+BASIS_ORDER = BASES_WORST_FIRST
 # Worst first: a country's status is the most severe finding that names it or, with no
 # finding, the worst basis of the transfers into it ("origin": data only comes from there).
+# No basis and needs review always make a finding, so they stand for high and medium.
 STATUS_ORDER = (
-    "high",
-    "medium",
-    "low",
-    "safeguard",
-    "adequacy",
-    "unrestricted",
-    "free_flow",
-    "own_staff",
+    *SEVERITIES,
+    *(b for b in BASES_WORST_FIRST if b not in (Basis.NO_BASIS, Basis.NEEDS_REVIEW)),
     "origin",
 )
 # A basis a country status stands for when no finding names the country (never expected:
@@ -133,7 +129,7 @@ class Filters:
     subject: str | None = None
     category: str | None = None
     system: str | None = None
-    kinds: tuple[str, ...] = ("stored", "processed", "accessed", "trained")
+    kinds: tuple[str, ...] = KINDS
 
     def keep(self, loc: Location) -> bool:
         """Tell whether a location passes the filters."""

@@ -705,7 +705,7 @@ def _explain(err: ErrorDetails) -> str:
         "date_from_datetime_inexact",
     ):
         return f"invalid date {clip(value)}: expected YYYY-MM-DD"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
         if "False" in expected:
             return f"expected false or a date YYYY-MM-DD, got {clip(value)}"

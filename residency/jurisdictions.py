@@ -27,15 +27,17 @@ from residency import places
 from residency._errors import ResidencyError
 from residency._resources import data_root
 from residency._yaml import safe_load
+from residency.vocabulary import KINDS, Confidence, LocationKind, Severity
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Confidence = Literal["high", "medium", "low"]
-LOCATION_KINDS = ("stored", "processed", "accessed", "trained")
+LOCATION_KINDS = KINDS  # the name this module has always exported
 _M = TypeVar("_M", bound=BaseModel)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_enum_values=True, validate_default=True
+    )
 
 
 class Source(_Strict):
@@ -53,7 +55,7 @@ class Fact(_Strict):
     source: Text = Field(description="Key of an entry in the file's `sources`")
     locator: Text | None = Field(default=None, description="Article, section or page")
     as_of: date | None = Field(default=None, description="Date the fact is true of")
-    confidence: Confidence = "high"
+    confidence: Confidence = Confidence.HIGH
     note: Text | None = None
     reviewed: date | None = Field(
         default=None, description="Date a curator last re-checked the fact against its source"
@@ -157,9 +159,7 @@ class ReviewTrigger(Fact):
 
     id: Text
     missing: Text = Field(description="The fact to establish, in plain words")
-    kinds: list[Literal["stored", "processed", "accessed", "trained"]] = Field(
-        default_factory=lambda: list(LOCATION_KINDS)  # type: ignore[arg-type]
-    )
+    kinds: list[LocationKind] = Field(default_factory=lambda: list(LocationKind))
     applies_when: Literal["always", "no_adequacy"] = "always"
     categories: list[Text] | Literal["all"] = Field(
         default="all", description="Only for data in these categories (default: all data)"
@@ -204,8 +204,8 @@ class CountriesOfConcern(Fact):
         description="Bulk thresholds judged against a client's data_subjects: above any, the "
         "finding is high; at or below every one that applies, low; without a count, `severity`",
     )
-    severity: Literal["high", "medium", "low"] = Field(
-        default="high",
+    severity: Severity = Field(
+        default=Severity.HIGH,
         description="The finding's severity while its condition is not established by the "
         "inventory (e.g. low for a rule that binds only data brokers)",
     )

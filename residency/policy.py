@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -47,7 +47,7 @@ from residency._errors import InventoryProblem, PolicyError
 from residency._yaml import clip, line_map, load_document
 from residency.limits import Limits, current
 from residency.query import KINDS, path_text
-from residency.rules import BASES
+from residency.vocabulary import BASES, LocationKind, Severity
 
 if TYPE_CHECKING:
     from residency.ai import Exposure
@@ -68,13 +68,13 @@ Id = Annotated[
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Kind = Literal["stored", "processed", "accessed", "trained"]
+Kind = LocationKind
 
 
 class _Strict(BaseModel):
     """Unknown fields are errors: a typo such as ``alow`` must not pass silently."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
 
 
 class SubjectFilter(_Strict):
@@ -100,7 +100,7 @@ def _basis_item(value: object) -> object:
 class ForbiddenBasis(_Strict):
     """A basis that is not acceptable (from ``after`` on, when a date is given)."""
 
-    basis: str = Field(description="One of residency.rules.BASES")
+    basis: str = Field(description="One of residency.vocabulary.BASES")
     after: date | None = Field(default=None, description="Forbidden on and after this date")
 
     @field_validator("basis")
@@ -117,7 +117,7 @@ class PolicyRule(_Strict):
 
     id: Id
     description: Text | None = None
-    severity: Literal["high", "medium", "low"] = "high"
+    severity: Severity = Severity.HIGH
     subjects: Subjects | None = Field(default=None, description="Default: every client and staff")
     systems: list[Id] | None = Field(default=None, description="Only data in these systems")
     data: list[Category] | None = Field(default=None, description="Only these data categories")
@@ -357,7 +357,7 @@ def _explain(err: ErrorDetails) -> str:
         return "missing: this field is required"
     if kind == "extra_forbidden":
         return "unknown field: check the spelling against docs/policy.md"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
         return f"expected one of {expected}, got {clip(value)}"
     if kind in ("greater_than_equal", "less_than_equal", "int_type"):

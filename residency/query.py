@@ -30,11 +30,11 @@ from residency._errors import UnknownSubjectError
 from residency._perf import bulk
 from residency._words import count
 from residency.graph import ORGANISATION
+from residency.vocabulary import KINDS as KINDS  # public here since v0.1
 
 if TYPE_CHECKING:
     import pandas as pd
 
-KINDS = ("stored", "processed", "accessed", "trained")
 SUBJECT_KINDS = ("client", "staff", "system")
 
 
@@ -219,6 +219,19 @@ def subjects(G: nx.DiGraph, *, kind: str | None = None) -> list[str]:
     """Return every subject node id (``client:...``, ``staff:...``, ``system:...``), sorted."""
     kinds = (kind,) if kind else SUBJECT_KINDS
     return sorted(n for n, k in G.nodes(data="kind") if k in kinds)
+
+
+def categories(G: nx.DiGraph) -> list[str]:
+    """Return the data categories the inventory names (without ``category:``), sorted."""
+    return sorted(n.split(":", 1)[1] for n, k in G.nodes(data="kind") if k == "category")
+
+
+def systems(G: nx.DiGraph) -> dict[str, str]:
+    """Return each system's id (as what-if changes name it) with its label, by id."""
+    return {
+        n.split(":", 1)[1]: G.nodes[n]["label"]
+        for n in sorted(n for n, k in G.nodes(data="kind") if k == "system")
+    }
 
 
 def where(G: nx.DiGraph, subject: str) -> WhereResult:

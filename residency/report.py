@@ -30,7 +30,8 @@ from residency import places
 from residency._errors import ResidencyError
 from residency._files import write_atomically
 from residency.export import DISCLAIMER, source_id
-from residency.rules import SEVERITIES, SourceRef
+from residency.rules import SourceRef
+from residency.vocabulary import SEVERITIES
 
 if TYPE_CHECKING:
     from residency.datamap import DataMap

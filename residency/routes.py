@@ -33,13 +33,13 @@ from residency import query
 from residency.graph import ORGANISATION
 from residency.query import Location, Unit
 from residency.rules import (
-    CONFIDENCE,
     Context,
     Judgement,
     SourceRef,
     Verdict,
     in_origin,
 )
+from residency.vocabulary import least_confident
 
 
 class RouteKey(NamedTuple):
@@ -192,8 +192,7 @@ class Route:
     @cached_property
     def confidence(self) -> str | None:
         """Return the lowest confidence of the facts the basis rests on."""
-        levels = [v.confidence for v in self.verdicts if v.confidence]
-        return max(levels, key=CONFIDENCE.index) if levels else None
+        return least_confident(v.confidence for v in self.verdicts if v.confidence)
 
     @cached_property
     def sources(self) -> tuple[SourceRef, ...]:

@@ -25,28 +25,11 @@ import networkx as nx
 from residency import places
 from residency.jurisdictions import Adequacy, LegalData, Regime, legal_data
 from residency.query import Location, WhereResult
-
-BASES = (
-    "own_staff",
-    "free_flow",
-    "adequacy",
-    "unrestricted",
-    "safeguard",
-    "needs_review",
-    "no_basis",
-)
-_RANK = {b: i for i, b in enumerate(BASES)}
-BASIS_LABELS = {  # what each basis means, in words (tables, the map's legend)
-    "own_staff": "own staff abroad",
-    "free_flow": "free flow (e.g. within the EEA)",
-    "adequacy": "adequacy decision",
-    "unrestricted": "no restriction at origin",
-    "safeguard": "safeguard (e.g. SCCs)",
-    "needs_review": "needs review",
-    "no_basis": "no legal basis",
-}
-SEVERITIES = ("high", "medium", "low")
-CONFIDENCE = ("high", "medium", "low")
+from residency.vocabulary import BASES as BASES  # public here since v0.1: kept
+from residency.vocabulary import BASIS_LABELS as BASIS_LABELS
+from residency.vocabulary import BASIS_RANK as _RANK
+from residency.vocabulary import SEVERITIES as SEVERITIES
+from residency.vocabulary import least_confident
 
 
 class SourceRef(NamedTuple):
@@ -126,8 +109,7 @@ class Verdict:
     @cached_property
     def confidence(self) -> str | None:
         """Return the lowest confidence of the facts the basis rests on (None: no facts)."""
-        levels = [s.confidence for s in self.sources]
-        return max(levels, key=CONFIDENCE.index) if levels else None
+        return least_confident(s.confidence for s in self.sources)
 
     @cached_property
     def notes(self) -> list[str]:

@@ -286,10 +286,24 @@ def test_no_page_uses_material_icons_or_remote_assets():
 
 
 def test_pages_hold_no_data_logic():
-    """Pages never reach into the graph library or the store directly."""
-    for path in (ROOT / "app_pages").glob("*.py"):
+    """Pages (and the app's support module) call the library's public API only: no graph
+    library or store, no private names, no reading the graph's nodes and no slicing ids."""
+    import ast
+
+    files = [*(ROOT / "app_pages").glob("*.py"), ROOT / "app_support.py", ROOT / "app.py"]
+    for path in files:
         text = path.read_text()
         assert "import networkx" not in text and "sqlmodel" not in text, path
+        for node in ast.walk(ast.parse(text)):
+            where = f"{path.name} line {getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("residency"):
+                assert "._" not in f".{node.module}", f"{where}: private module {node.module}"
+                assert not any(a.name.startswith("_") for a in node.names), where
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+                assert node.value.attr != "graph", f"{where}: reads graph.{node.attr}"
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+                lower = node.slice.lower
+                assert not isinstance(lower, ast.Constant), f"{where}: slices a node id"
 
 
 def test_upload_a_bad_inventory_lists_every_problem_and_keeps_the_demo(at):

@@ -701,12 +701,10 @@ def ai(
         return
     console = _console()
     day = _datamap.parse_as_of(as_of).isoformat()
-    by_system: dict[str, list[Any]] = {}
-    for e in found:
-        by_system.setdefault(e.system_id, []).append(e)
+    systems = found.by_system()
     console.print(
-        f"{m.name}: {count(len(by_system), 'system')} "
-        f"{'trains' if len(by_system) == 1 else 'train'} AI models on the data of "
+        f"{m.name}: {count(len(systems), 'system')} "
+        f"{'trains' if len(systems) == 1 else 'train'} AI models on the data of "
         f"{count(len({e.subject for e in found}), 'subject')}, as of {day}",
         highlight=False,
     )
@@ -721,24 +719,19 @@ def ai(
         "data",
         show_lines=True,
     )
-    for exposures in by_system.values():
-        e = exposures[0]
-        starts = sorted({str(x.start) for x in exposures if x.start}) or ["unrecorded"]
-        window = f"{starts[0]} to {e.until or 'today'}"
-        clients = sorted(x.subject for x in exposures if x.subject.startswith("client:"))
-        staff = [x for x in exposures if x.subject.startswith("staff:")]
-        subjects = f"{count(len(clients), 'client')}: "
-        subjects += " ".join(c.split(":", 1)[1] for c in clients)
-        subjects += f"; {count(len(staff), 'staff member')}" if staff else ""
+    for s in systems:
+        window = f"{s.since or 'unrecorded'} to {s.until or 'today'}"
+        subjects = f"{count(len(s.clients), 'client')}: " + " ".join(s.clients)
+        subjects += f"; {count(len(s.staff), 'staff member')}" if s.staff else ""
         table.add_row(
-            f"{e.system} ({e.scope or 'scope unknown'})",
-            f"{e.vendor} ({e.vendor_country})",
-            e.default,
+            f"{s.system} ({s.scope or 'scope unknown'})",
+            f"{s.vendor} ({s.vendor_country})",
+            s.default,
             window,
-            str(e.until) if not e.ongoing else "no",
+            str(s.until) if not s.ongoing else "no",
             subjects,
-            " ".join(sorted({x.origin for x in exposures})),
-            ", ".join(sorted({c for x in exposures for c in x.data})),
+            " ".join(s.origins),
+            ", ".join(s.data),
         )
     console.print(table)
     _footer(
