@@ -533,9 +533,19 @@ class ExportDocument(dict):
     """The export as a dict, with the conveniences a notebook wants."""
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the transfer register (one row per route) as a DataFrame."""
+        """Return the transfer register (one row per route) as a DataFrame, its notes and
+        sources written out from the document's tables (as the CSV register has them)."""
+        notes, sources = self.get("notes", {}), self.get("sources", {})
         rows = [
-            {**r, "subject_count": r["subjects"]["count"], "subjects": r["subjects"]["ids"]}
+            {
+                **r,
+                "subject_count": r["subjects"]["count"],
+                "subjects": r["subjects"]["ids"],
+                "notes": " | ".join(notes.get(n, n) for n in r.get("notes", [])),
+                "sources": " | ".join(
+                    _source_text(sources.get(s), s) for s in r.get("sources", [])
+                ),
+            }
             for r in self["routes"]
         ]
         import pandas as pd
@@ -545,3 +555,9 @@ class ExportDocument(dict):
     def to_json(self) -> str:
         """Serialise exactly as the streamed file (same inventory and date: same text)."""
         return to_json(self)
+
+
+def _source_text(source: dict[str, Any] | None, key: str) -> str:
+    if source is None:
+        return key
+    return str(source.get("citation") or source.get("url") or source.get("title") or key)

@@ -178,7 +178,14 @@ def test_cli_rejects_bad_dates_and_formats(tmp_path):
 def test_export_document_conveniences(demo):
     document = demo.export(as_of="2026-11-26")
     frame = document.to_frame()
-    assert len(frame) == len(document["routes"])
+    routes = document["routes"]
+    assert list(frame["id"]) == [r["id"] for r in routes]  # one row per route, in order
+    assert list(frame["destination"]) == [r["destination"] for r in routes]
+    assert [int(n) for n in frame["subject_count"]] == [r["subjects"]["count"] for r in routes]
+    notes = document["notes"]  # referenced once in the document, written out in the table
+    first = routes[0]
+    assert frame["notes"].iloc[0] == " | ".join(notes[n] for n in first["notes"])
+    assert "src-" not in " ".join(frame["sources"])  # citations, not the table's keys
     assert list(frame.columns[:3]) == ["id", "regimes", "destination"]
     assert document.to_json().startswith("{\n")
 

@@ -317,19 +317,83 @@ CASES = [
 ]
 
 
+# The legal data's source (regime, source id) each case's answer must cite: the fact
+# that decides it, or for no_basis the regime's transfer rules themselves. None: no
+# regime has data for the origin, and the transfer says so instead of citing anything.
+CITED = {
+    "eea-free-flow": ("EU-GDPR", "eea-jcd-154-2018"),
+    "eea-efta-free-flow": ("EU-GDPR", "eea-jcd-154-2018"),
+    "us-no-dpf-no-scc": ("EU-GDPR", "gdpr"),
+    "us-dpf-certified": ("EU-GDPR", "eu-2023-1795"),
+    "us-dpf-before-dpf": ("EU-GDPR", "gdpr"),
+    "us-scc-in-the-gap": ("EU-GDPR", "eu-2021-914"),
+    "us-privacy-shield-2019": ("EU-GDPR", "eu-2016-1250"),
+    "us-privacy-shield-after-schrems-ii": ("EU-GDPR", "gdpr"),
+    "us-safe-harbor-2015": ("EU-GDPR", "eu-2000-520"),
+    "us-safe-harbor-after-schrems-i": ("EU-GDPR", "gdpr"),
+    "in-scc-2021": ("EU-GDPR", "eu-2021-914"),
+    "in-old-scc-2022": ("EU-GDPR", "eu-2021-914"),
+    "in-old-scc-expired": ("EU-GDPR", "eu-2021-914"),
+    "jp-adequate": ("EU-GDPR", "eu-2019-419"),
+    "kr-adequate": ("EU-GDPR", "eu-2022-254"),
+    "kr-before-decision": ("EU-GDPR", "gdpr"),
+    "ca-commercial": ("EU-GDPR", "commission-adequacy"),
+    "ca-qc-is-canada": ("EU-GDPR", "commission-adequacy"),
+    "gb-adequate": ("EU-GDPR", "uk-renewal"),
+    "ch-adequate": ("EU-GDPR", "commission-adequacy"),
+    "il-adequate": ("EU-GDPR", "commission-adequacy"),
+    "uy-adequate": ("EU-GDPR", "commission-adequacy"),
+    "br-adequate-2026": ("EU-GDPR", "eu-2026-179"),
+    "br-before-decision": ("EU-GDPR", "gdpr"),
+    "br-from-norway-unincorporated": ("EU-GDPR", "eu-2021-914"),
+    "own-employee-access": ("EU-GDPR", "edpb-05-2021"),
+    "contractor-access-no-safeguard": ("EU-GDPR", "gdpr"),
+    "contractor-entity-with-scc": ("EU-GDPR", "eu-2021-914"),
+    "eor-employee-no-safeguard": ("EU-GDPR", "gdpr"),
+    "subprocessor-inherits-vendor-scc": ("EU-GDPR", "eu-2021-914"),
+    "hr-data-dpf-scope": ("EU-GDPR", "eu-2023-1795"),
+    "hr-data-dpf-plus-scc": ("EU-GDPR", "eu-2021-914"),
+    "uk-dpf-without-extension": ("UK-GDPR", "uk-gdpr"),
+    "uk-extension": ("UK-GDPR", "si-2023-1028"),
+    "uk-eu-scc-alone": ("UK-GDPR", "ico-idta"),
+    "uk-addendum": ("UK-GDPR", "ico-idta"),
+    "uk-idta": ("UK-GDPR", "ico-idta"),
+    "uk-to-eea": ("UK-GDPR", "dpa-2018-sch21"),
+    "uk-to-japan": ("UK-GDPR", "ico-adequacy"),
+    "swiss-us-dpf-2024-10": ("CH-FADP", "swiss-us-dpf"),
+    "swiss-us-dpf-before": ("CH-FADP", "fadp"),
+    "swiss-to-germany": ("CH-FADP", "dpo-annex1-prighter"),
+    "swiss-scc": ("CH-FADP", "fdpic-scc-2021"),
+    "us-origin-unrestricted": ("US", "dlapiper-us-transfer"),
+    "quebec-to-ontario": ("CA-QC", "p-39-1-s17"),
+    "quebec-written-agreement": ("CA-QC", "p-39-1-s17"),
+    "china-volume-unknown": ("CN", "wilmerhale-2024"),
+    "no-regime-data": None,
+}
+
+
+def test_every_case_names_the_source_it_must_cite():
+    assert set(CITED) == {c[0] for c in CASES}
+
+
 @pytest.mark.parametrize(
-    ("origin", "destination", "options", "as_of", "basis", "source"),
-    [c[1:] for c in CASES],
+    ("case", "origin", "destination", "options", "as_of", "basis", "source"),
+    CASES,
     ids=[c[0] for c in CASES],
 )
-def test_basis(origin, destination, options, as_of, basis, source):
+def test_basis(case, origin, destination, options, as_of, basis, source):
     kind = options.get("kind", "stored")
     subject = "staff:p" if options.get("subject_kind") == "staff" else "client:c"
     doc = scenario(origin, destination, **options)
     found = transfers_for(doc, as_of=as_of, subject=subject, kind=kind, destination=destination)
     assert len(found) == 1, found
     assert found[0].basis == basis, (found[0].basis, found[0].notes, source)
-    assert source
+    cited = {(s.regime, s.id) for s in found[0].sources}
+    if CITED[case] is None:
+        assert not cited, cited
+        assert any(f"no regime data for {origin}" in n for n in found[0].notes), found[0].notes
+    else:
+        assert CITED[case] in cited, (source, cited)
 
 
 def test_at_least_forty_cases():
