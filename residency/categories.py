@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from residency._resources import data_file
 from residency._yaml import safe_load
@@ -30,13 +33,36 @@ class Category:
     description: str
 
 
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class CategoryEntry(BaseModel):
+    """One entry of data/categories.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    fides: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$")]
+    classes: list[_Text] = Field(default_factory=list)
+    description: _Text
+
+
+class CategoryFile(BaseModel):
+    """data/categories.yaml: the categories inventories may name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    categories: list[CategoryEntry] = Field(min_length=1)
+
+
 @cache
 def categories() -> dict[str, Category]:
-    """Return the shipped categories by short name."""
+    """Return the shipped categories by short name (the file validated by its model)."""
     raw = safe_load(data_file("categories.yaml").read_text(encoding="utf-8"))
+    shipped = CategoryFile.model_validate(raw)
     return {
-        c["name"]: Category(c["name"], c["fides"], tuple(c.get("classes", [])), c["description"])
-        for c in raw["categories"]
+        c.name: Category(c.name, c.fides, tuple(c.classes), c.description)
+        for c in shipped.categories
     }
 
 

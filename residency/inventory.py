@@ -33,7 +33,7 @@ from residency._perf import bulk
 from residency._resources import data_file
 from residency._yaml import clip, line_map, load_document
 from residency.limits import Limits, current
-from residency.model import Client, Inventory, Organisation, Staff, StaffData, System
+from residency.model import Client, Hosting, Inventory, Organisation, Staff, StaffData, System
 
 INVENTORY_FILE = "inventory.yaml"
 CSV_FILES = {"staff": "staff.csv", "clients": "clients.csv"}
@@ -110,7 +110,7 @@ def read_inventory(path: str | Path | None = None, *, limits: Limits | None = No
         entries, notes = _read_entries(root, problems, limits)
         if problems.items:
             raise InventoryError(problems.items, limit=limits.problems)
-        inventory = validate_entries(entries, problems, limits=limits)
+        inventory = _validate_entries(entries, problems, limits=limits)
         inventory.warnings[:0] = notes
         return inventory
 
@@ -125,7 +125,7 @@ def parse_inventory_text(
     entries = _yaml_entries(checked, name, problems, limits) if checked is not None else []
     if problems.items:
         raise InventoryError(problems.items, limit=limits.problems)
-    return validate_entries(entries, problems, limits=limits)
+    return _validate_entries(entries, problems, limits=limits)
 
 
 def shown(path: str | Path) -> str:
@@ -548,7 +548,7 @@ def _csv_record(section: str, header: list[str], row: list[str]) -> dict[str, An
     return record
 
 
-def validate_entries(
+def _validate_entries(
     entries: list[_Entry], problems: _Problems, *, limits: Limits | None = None
 ) -> Inventory:
     """Turn raw entries into a validated :class:`Inventory`, or raise with every problem."""
@@ -601,21 +601,54 @@ def validate_entries(
         }
         for section in ("staff", "clients", "systems")
     }
-    _Checker(inventory, org_entry, sources, problems, raw_ids).run()
-    inventory.warnings.extend(_instrument_warnings(inventory))
+    checker = _Checker(inventory, org_entry, sources, problems, raw_ids)
+    checker.run()  # reports problems and warnings; changes nothing
+    warnings = [*checker.warnings, *_instrument_warnings(inventory)]
     for section, what in (("staff", "staff members"), ("clients", "clients")):
         if not built[section] and not problems.items:
-            inventory.warnings.insert(
+            warnings.insert(
                 0,
                 f"NO {what.upper()}: this inventory lists no {what}, so nothing is reported "
                 f"about them; add them (inventory.yaml '{section}:' or {CSV_FILES[section]})",
             )
     if problems.items:
         raise InventoryError(problems.items, limit=cap)
-    for system_id, (summary, warnings) in from_catalogue.items():
+    inventory = normalise(inventory)
+    inventory.origins.update(checker.origins)
+    inventory.warnings.extend(warnings)
+    for system_id, (summary, notes) in from_catalogue.items():
         inventory.from_catalogue[system_id] = summary
-        inventory.warnings.extend(f"system {system_id}: {w}" for w in warnings)
+        inventory.warnings.extend(f"system {system_id}: {w}" for w in notes)
     return inventory
+
+
+def normalise(inventory: Inventory) -> Inventory:
+    """Return a valid inventory with each cloud region resolved to where it is: the
+    hosting row's country (or subdivision, ``US-VA``) and city, from the region table.
+
+    The one step that fills in what the inventory implies; checking never changes it.
+
+    >>> from residency.model import Hosting
+    >>> normalise_hosting(Hosting(provider="aws", region="eu-central-1")).country
+    'DE'
+    """
+    systems = []
+    for system in inventory.systems:
+        hosting = [normalise_hosting(h) for h in system.hosting]
+        changed = any(new is not old for new, old in zip(hosting, system.hosting, strict=True))
+        systems.append(system.model_copy(update={"hosting": hosting}) if changed else system)
+    return inventory.model_copy(update={"systems": systems})
+
+
+def normalise_hosting(host: Hosting) -> Hosting:
+    """Return a hosting row with its region's country and city filled in (unchanged when it
+    names no region, or a region this release does not know)."""
+    if host.region is None or host.provider is None:
+        return host
+    region = regions.resolve(host.provider, host.region)
+    if region is None:
+        return host
+    return host.model_copy(update={"country": region.place, "city": host.city or region.city})
 
 
 def _partial_organisation(entry: _Entry) -> Organisation | None:
@@ -731,6 +764,8 @@ class _Checker:
         raw_ids: dict[str, set[Any]],
     ) -> None:
         self.raw_ids = raw_ids  # ids of invalid entries too, so one error does not cascade
+        self.origins: dict[str, str] = {}  # node id -> file and line of its first entry
+        self.warnings: list[str] = []
         self.inv = inventory
         self.org_entry = org_entry
         self.sources = sources
@@ -777,7 +812,7 @@ class _Checker:
                 )
                 continue
             seen[obj.id] = entry
-            self.inv.origins[f"{prefix}:{obj.id}"] = entry.origin()
+            self.origins[f"{prefix}:{obj.id}"] = entry.origin()
         return set(seen)
 
     @staticmethod
@@ -870,8 +905,6 @@ class _Checker:
                     f"{host.country!r} contradicts region {host.region} in {region.country}",
                 )
                 return
-            host.country = region.place
-            host.city = host.city or region.city
             return
         self._place(entry, (*loc, "country"), f"{fld}.country", host.country)
 
@@ -916,7 +949,7 @@ class _Checker:
             used |= set(self.inv.organisation.staff_data.data)
         for name in sorted(used):
             if fides_key(name) is None:
-                self.inv.warnings.append(
+                self.warnings.append(
                     f"data category {name!r} has no fideslang mapping: add it to "
                     "data/categories.yaml or use a fideslang key (e.g. user.content.private)"
                 )
@@ -926,7 +959,7 @@ class _Checker:
         by_id = {s.id: s for s in self.inv.systems}
         for client in self.inv.clients:
             if client.id not in served:
-                self.inv.warnings.append(f"client {client.id}: no staff member serves it")
+                self.warnings.append(f"client {client.id}: no staff member serves it")
             for sid in client.systems:
                 system = by_id.get(sid)
                 if (
@@ -935,7 +968,7 @@ class _Checker:
                     and client.data
                     and not set(client.data) & set(system.data)
                 ):
-                    self.inv.warnings.append(
+                    self.warnings.append(
                         f"client {client.id}: none of its data categories is among system "
                         f"{sid}'s data ({', '.join(system.data)}); all of them are assumed there"
                     )

@@ -13,7 +13,11 @@ import csv
 import difflib
 import io
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from residency._resources import data_file
 
@@ -50,24 +54,51 @@ class Region:
         return self.subdivision or self.country
 
 
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class RegionRow(BaseModel):
+    """One row of data/regions/cloud-regions.csv, as docs/jurisdiction-data.md describes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: Literal["aws", "gcp", "azure"]
+    region: _Text
+    name: _Text
+    city: str
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    subdivision: Annotated[str, StringConstraints(pattern=r"^([A-Z]{2}-[A-Z0-9]{1,3})?$")]
+    confidence: _Text  # confirmed, or how the location was inferred
+    source: _Text
+    note: str
+    retrieved: date
+
+
+class RegionDataError(ValueError):
+    """data/regions/cloud-regions.csv does not follow its format (the row says where)."""
+
+
 @cache
 def regions() -> dict[tuple[str, str], Region]:
     """Return every known region keyed by (provider, region code)."""
     text = data_file("regions", "cloud-regions.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(io.StringIO(text))
-    return {
-        (r["provider"], r["region"]): Region(
-            r["provider"],
-            r["region"],
-            r["name"],
-            r["city"],
-            r["country"],
-            r["subdivision"],
-            r["confidence"],
-            r["source"],
+    out: dict[tuple[str, str], Region] = {}
+    for number, raw in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        try:
+            r = RegionRow.model_validate(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(map(str, err["loc"]))
+            msg = f"cloud-regions.csv row {number}: {where}: {err['msg']}"
+            raise RegionDataError(msg) from None
+        key = (r.provider, r.region)
+        if key in out:
+            msg = f"cloud-regions.csv row {number}: {r.provider}/{r.region} is listed twice"
+            raise RegionDataError(msg)
+        out[key] = Region(
+            r.provider, r.region, r.name, r.city, r.country, r.subdivision, r.confidence, r.source
         )
-        for r in rows
-    }
+    return out
 
 
 def canonical_provider(provider: str) -> str | None:

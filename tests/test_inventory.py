@@ -410,3 +410,43 @@ def test_every_instrument_name_and_alias_is_documented():
     for i in instruments():
         assert f"| {i.name} |" in doc, i.name
         assert all(alias in doc for alias in i.aliases), i.name
+
+
+def test_checking_changes_nothing_and_normalising_is_its_own_step():
+    """Regions become countries in `normalise`, on a copy; the parsed inventory is normalised."""
+    from residency.inventory import normalise
+    from residency.model import Hosting, Inventory, Organisation, System
+
+    raw = Inventory.model_construct(
+        organisation=Organisation(name="X", country="DE"),
+        staff=[],
+        clients=[],
+        systems=[
+            System(
+                id="s",
+                vendor="V",
+                vendor_country="US",
+                hosting=[Hosting(provider="aws", region="us-east-1"), Hosting(country="FR")],
+            )
+        ],
+    )
+    done = normalise(raw)
+    assert [h.country for h in raw.systems[0].hosting] == [None, "FR"]  # the input is untouched
+    from residency import regions
+
+    virginia = regions.resolve("aws", "us-east-1")
+    assert virginia is not None
+    assert [h.country for h in done.systems[0].hosting] == [virginia.place, "FR"]
+    assert done.systems[0].hosting[0].city == virginia.city
+    assert done.systems[0].hosting[1] is raw.systems[0].hosting[1]
+    assert normalise(done).systems[0].hosting == done.systems[0].hosting  # idempotent
+    text = (
+        "organisation: {name: X, country: DE}\n"
+        "systems: [{id: s, vendor: V, vendor_country: US,"
+        " hosting: [{provider: aws, region: us-east-1}]}]\n"
+        "clients: [{id: c, country: DE, systems: [s]}]\n"
+        "staff: [{id: p, country: DE, clients: [c]}]\n"
+    )
+    parsed = parse_inventory_text(text)
+    assert parsed.systems[0].hosting[0].country == virginia.place
+    assert parsed.origins["client:c"].endswith("line 3")
