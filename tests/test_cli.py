@@ -531,3 +531,32 @@ def test_report_subject_maps_and_unknown_subject(tmp_path):
     result = run("report", "-i", SMALL, "--subject", "client:nobody", "-o", str(out))
     assert result.exit_code == 1
     assert "unknown subject 'client:nobody'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("where", ("--as-of", "--json", "--no-pager")),
+        ("country", ("--json", "--no-pager")),
+        ("transfers", ("--as-of", "--json", "--no-pager")),
+        ("findings", ("--as-of", "--json", "--no-pager")),
+        ("ai", ("--as-of", "--json", "--no-pager")),
+        ("whatif", ("--as-of", "--json", "--no-pager")),
+        ("plan", ("--as-of", "--json", "--no-pager")),
+        ("export", ("--as-of",)),
+        ("report", ("--as-of",)),
+    ],
+)
+def test_commands_over_a_map_share_one_skeleton(command, options):
+    """map_command gives each the same source options, and only the ones it uses."""
+    result = run(command, "--help")
+    assert result.exit_code == 0, result.output
+    for option in ("--inventory", "--stored", "--db", *options):
+        assert option in result.output, (command, option)
+    if "--json" not in options:
+        assert "--json" not in result.output
+    extra = {"export": ["-o", "/dev/null"], "report": ["-o", "/dev/null"]}
+    extra |= {"country": ["DE"], "whatif": ["opt-out:slack"]}
+    both = run(command, "--stored", "nobody", "--inventory", "x.yaml", *extra.get(command, []))
+    assert both.exit_code == 1
+    assert "either --inventory or --stored" in both.output

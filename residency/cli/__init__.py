@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import shlex
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import wraps
 from importlib import import_module
 from pathlib import Path
@@ -155,6 +157,76 @@ def _map(inventory: Path | None, stored: str | None, db: str | None) -> DataMap:
     return _datamap.load(inventory)
 
 
+@dataclass(frozen=True)
+class MapArgs:
+    """What every command over an organisation's map is given: where its inventory comes
+    from (a file, the store, or the demo), the as-of date, and whether to answer in JSON."""
+
+    inventory: Path | None = None
+    stored: str | None = None
+    db: str | None = None
+    as_of: str | None = None
+    as_json: bool = False
+
+    def map(self) -> DataMap:
+        """Open the organisation's map the options name."""
+        return _map(self.inventory, self.stored, self.db)
+
+
+_SOURCE_OPTIONS = (
+    inspect.Parameter(
+        "inventory", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=InventoryOpt
+    ),
+    inspect.Parameter("stored", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=StoredOpt),
+    inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DbOpt),
+)
+_AS_OF = inspect.Parameter(
+    "as_of", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=AsOfOpt
+)
+_JSON = inspect.Parameter(
+    "as_json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt
+)
+_NO_PAGER = inspect.Parameter(
+    "no_pager", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoPagerOpt
+)
+
+
+def map_command(
+    name: str | None = None, *, dated: bool = True, json: bool = True, pager: bool = True
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command that answers over an organisation's map.
+
+    The command gets ``--inventory``/``--stored``/``--db``, and unless told otherwise
+    ``--as-of``, ``--json`` and ``--no-pager``; the function receives them as its first
+    argument, a :class:`MapArgs`. Library errors become a message and exit code 1, and a
+    long answer is paged (never JSON). One skeleton for every such command.
+    """
+    common = [*_SOURCE_OPTIONS, *([_AS_OF] if dated else []), *([_JSON] if json else [])]
+    common += [_NO_PAGER] if pager else []
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        own = list(inspect.signature(func, eval_str=True).parameters.values())[1:]
+
+        @wraps(func)
+        def command(**kwargs: Any) -> None:
+            args = MapArgs(
+                kwargs.pop("inventory"),
+                kwargs.pop("stored"),
+                kwargs.pop("db"),
+                kwargs.pop("as_of", None),
+                kwargs.pop("as_json", False),
+            )
+            quiet = kwargs.pop("no_pager", True) or args.as_json
+            with _screen.paged(not quiet):
+                func(args, **kwargs)
+
+        command.__signature__ = inspect.Signature([*own, *common])  # type: ignore[attr-defined]
+        del command.__wrapped__  # typer must read the signature above, not func's
+        return app.command(name)(user_errors(command))
+
+    return register
+
+
 def _footer(console: Console, text: str = "", *, as_of: str | None = None) -> None:
     """Close a table with a dim hint, the legal data's date and the not-legal-advice note.
 
@@ -250,32 +322,25 @@ def _check_inventory(inv: Any) -> None:
         sys.stdout.writelines(f"warning: {w}\n" for w in inv.warnings)
 
 
-@app.command()
-@user_errors
-@paged
+@map_command()
 def where(
+    args: MapArgs,
     subject: Annotated[
         str | None,
         typer.Argument(
             help="client:<id>, staff:<id> or system:<id>. Omit for an overview of every client."
         ),
     ] = None,
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
-    as_json: JsonOpt = False,
-    as_of: AsOfOpt = None,
-    no_pager: NoPagerOpt = False,
 ) -> None:
     """Where does a subject's data live: stored, processed, accessed, trained, with evidence,
     the client's contractual residency clause and the findings about the subject."""
-    m = _map(inventory, stored, db)
+    m = args.map()
     if subject is None:
-        _overview(m, as_json)
+        _overview(m, args.as_json)
         return
     result = m.where(subject)
-    findings = m.findings(as_of=as_of, subject=subject)
-    if as_json:
+    findings = m.findings(as_of=args.as_of, subject=subject)
+    if args.as_json:
         _print_json(
             {
                 "subject": result.subject,
@@ -323,7 +388,7 @@ def where(
         )
     else:
         console.print(f"No findings about {result.label}.", highlight=False)
-    _footer(console, as_of=as_of)
+    _footer(console, as_of=args.as_of)
 
 
 def _overview(m: DataMap, as_json: bool) -> None:
@@ -421,21 +486,15 @@ def _locations_table(
     console.print(table)
 
 
-@app.command()
-@user_errors
-@paged
+@map_command(dated=False)
 def country(
+    args: MapArgs,
     code: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 (DE) or 3166-2 (CA-QC) code.")],
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
-    as_json: JsonOpt = False,
-    no_pager: NoPagerOpt = False,
 ) -> None:
     """What lives in a country: whose data, which categories, through which systems and staff."""
-    m = _map(inventory, stored, db)
+    m = args.map()
     result = m.what_lives_in(code.strip().upper())
-    if as_json:
+    if args.as_json:
         _print_json(
             {
                 "country": result.country,
@@ -458,13 +517,9 @@ def country(
     console.print("Not legal advice.", style="dim")
 
 
-@app.command()
-@user_errors
-@paged
+@map_command()
 def transfers(
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
+    args: MapArgs,
     subject: Annotated[
         str | None, typer.Option("--subject", help="Only this subject (client:<id>, staff:<id>).")
     ] = None,
@@ -475,22 +530,19 @@ def transfers(
     each: Annotated[
         bool, typer.Option("--each", help="Every transfer, one per subject and place.")
     ] = False,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
-    no_pager: NoPagerOpt = False,
 ) -> None:
     """The transfer register by route (default), one route, or every transfer (--each)."""
-    m = _map(inventory, stored, db)
-    if as_json and route is None:  # every transfer, as it always was
-        _print_json([t.as_dict() for t in m.transfers(subject, as_of=as_of)])
+    m = args.map()
+    if args.as_json and route is None:  # every transfer, as it always was
+        _print_json([t.as_dict() for t in m.transfers(subject, as_of=args.as_of)])
         return
-    routes = m.routes(subject, as_of=as_of)
+    routes = m.routes(subject, as_of=args.as_of)
     if route is not None:
-        _route_detail(routes.get(route), routes.labels, as_json, as_of)
+        _route_detail(routes.get(route), routes.labels, args.as_json, args.as_of)
     elif each:
-        _each_transfer(m, subject, as_of)
+        _each_transfer(m, subject, args.as_of)
     else:
-        _route_summary(m, routes, subject, as_of)
+        _route_summary(m, routes, subject, args.as_of)
 
 
 def _indented(text: str, console: Console) -> list[str]:
@@ -628,31 +680,24 @@ def _each_transfer(m: DataMap, subject: str | None, as_of: str | None) -> None:
     _footer(console, "One subject: --subject ID. Sources per transfer: --json.", as_of=as_of)
 
 
-@app.command()
-@user_errors
-@paged
+@map_command()
 def findings(
+    args: MapArgs,
     each: Annotated[
         bool, typer.Option("--each", help="One block per subject instead of one row per group.")
     ] = False,
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
-    no_pager: NoPagerOpt = False,
 ) -> None:
     """What a lawyer must act on, grouped by what fixes it, most severe first."""
-    m = _map(inventory, stored, db)
-    found = m.findings(as_of=as_of)
-    if as_json:
+    m = args.map()
+    found = m.findings(as_of=args.as_of)
+    if args.as_json:
         _print_json([f.as_dict() for f in found])
         return
     if not each:
-        _finding_groups(m, found, as_of)
+        _finding_groups(m, found, args.as_of)
         return
     console = _console()
-    day = _datamap.parse_as_of(as_of).isoformat()
+    day = _datamap.parse_as_of(args.as_of).isoformat()
     by_severity = {s: sum(f.severity == s for f in found) for s in rules.SEVERITIES}
     console.print(
         f"{m.name}: {count(len(found), 'finding')} as of {day} ("
@@ -679,28 +724,21 @@ def findings(
             out.write(f"\n{f.severity}  {f.rule}  {f.subject}  {' '.join(f.countries)}\n")
             out.writelines(_indented(f.explanation, console))
         out.flush()
-    _footer(console, "Evidence paths and sources: --json or residency export.", as_of=as_of)
+    _footer(console, "Evidence paths and sources: --json or residency export.", as_of=args.as_of)
 
 
-@app.command()
-@user_errors
-@paged
+@map_command()
 def ai(
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
-    no_pager: NoPagerOpt = False,
+    args: MapArgs,
 ) -> None:
     """Whose data went into which vendor's AI models, from which jurisdictions, how long."""
-    m = _map(inventory, stored, db)
-    found = m.ai_exposure(as_of=as_of)
-    if as_json:
+    m = args.map()
+    found = m.ai_exposure(as_of=args.as_of)
+    if args.as_json:
         _print_json([e.as_dict() for e in found])
         return
     console = _console()
-    day = _datamap.parse_as_of(as_of).isoformat()
+    day = _datamap.parse_as_of(args.as_of).isoformat()
     systems = found.by_system()
     console.print(
         f"{m.name}: {count(len(systems), 'system')} "
@@ -735,14 +773,15 @@ def ai(
         )
     console.print(table)
     _footer(
-        console, "Findings on this: residency findings (ai.* rules). Details: --json.", as_of=as_of
+        console,
+        "Findings on this: residency findings (ai.* rules). Details: --json.",
+        as_of=args.as_of,
     )
 
 
-@app.command()
-@user_errors
-@paged
+@map_command()
 def whatif(
+    args: MapArgs,
     changes: Annotated[
         list[str] | None,
         typer.Argument(
@@ -762,12 +801,6 @@ def whatif(
     offboard: Annotated[
         list[str] | None, typer.Option("--offboard", help="SYSTEM: stop using it.")
     ] = None,
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
-    no_pager: NoPagerOpt = False,
 ) -> None:
     """What changes if you opt out, move, offboard, add a safeguard or stop access (never saved)."""
     texts = list(changes or [])
@@ -777,9 +810,9 @@ def whatif(
     if not texts:
         msg = "give at least one change, e.g. --opt-out slack or move:slack=aws/eu-central-1"
         raise ResidencyError(msg)
-    m = _map(inventory, stored, db)
-    result = m.what_if(texts, as_of=as_of)
-    if as_json:
+    m = args.map()
+    result = m.what_if(texts, as_of=args.as_of)
+    if args.as_json:
         _print_json(result.as_dict())
         return
     console = _console()
@@ -802,28 +835,21 @@ def whatif(
         f"{'remains' if len(result.remaining) == 1 else 'remain'}. "
         "Transfers and locations: --json. "
         "Nothing was saved.",
-        as_of=as_of,
+        as_of=args.as_of,
     )
 
 
-@app.command()
-@user_errors
-@paged
+@map_command()
 def plan(
+    args: MapArgs,
     top: Annotated[
         int, typer.Option("--top", min=1, help="Show this many actions (and apply them together).")
     ] = 10,
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
-    as_of: AsOfOpt = None,
-    as_json: JsonOpt = False,
-    no_pager: NoPagerOpt = False,
 ) -> None:
     """What to do first: the changes that resolve the most findings, best first (never saved)."""
-    m = _map(inventory, stored, db)
-    result = m.plan(as_of=as_of, top=top)
-    if as_json:
+    m = args.map()
+    result = m.plan(as_of=args.as_of, top=top)
+    if args.as_json:
         payload = result.as_dict()
         payload["actions"] = payload["actions"][:top]
         _print_json(payload)
@@ -860,7 +886,7 @@ def plan(
         + f"; {left} remain.\n"
     )
     out.flush()
-    _footer(_console(), "Finding ids and every action: --json.", as_of=as_of)
+    _footer(_console(), "Finding ids and every action: --json.", as_of=args.as_of)
 
 
 def _finding_groups(m: DataMap, found: Sequence[Finding], as_of: str | None) -> None:
@@ -890,14 +916,10 @@ def _group_findings(found: Sequence[Finding]) -> dict[tuple[str, str], list[Find
     return groups
 
 
-@app.command()
-@user_errors
+@map_command(json=False, pager=False)
 def export(
+    args: MapArgs,
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
-    as_of: AsOfOpt = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -922,8 +944,8 @@ def export(
     if fmt not in ("json", "csv"):
         msg = f"unknown --format {fmt!r}: expected json or csv"
         raise ResidencyError(msg)
-    m = _map(inventory, stored, db)
-    day = _datamap.parse_as_of(as_of)
+    m = args.map()
+    day = _datamap.parse_as_of(args.as_of)
     if (with_plan or with_assessments) and fmt != "json":
         msg = f"{'--plan' if with_plan else '--assessments'} goes with the JSON export only"
         raise ResidencyError(msg)
@@ -948,14 +970,10 @@ def export(
     _console().print(f"wrote {out}: {what}, as of {day.isoformat()}", highlight=False, markup=False)
 
 
-@app.command()
-@user_errors
+@map_command(json=False, pager=False)
 def report(
+    args: MapArgs,
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write (e.g. review.html).")],
-    inventory: InventoryOpt = None,
-    stored: StoredOpt = None,
-    db: DbOpt = None,
-    as_of: AsOfOpt = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -974,8 +992,8 @@ def report(
     if fmt not in FORMATS:
         msg = f"unknown --format {fmt!r}: expected html or pdf"
         raise ResidencyError(msg)
-    m = _map(inventory, stored, db)
-    day = _datamap.parse_as_of(as_of)
+    m = args.map()
+    day = _datamap.parse_as_of(args.as_of)
     written = m.report(out, as_of=day, fmt=fmt, subjects=subject or [])
     routes = m.assessment(as_of=day).routes
     records = sum(needs_record(r) for r in routes)
