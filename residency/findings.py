@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 
@@ -57,49 +57,11 @@ class Check:
     name: str
     summary: str
     rules: dict[str, tuple[str, ...]]
-
-
-# The registry: every finding rule belongs to one check, with its severities
-# (docs/findings.md). Policies (residency.policy) raise findings-like violations on top.
-CHECKS: tuple[Check, ...] = (
-    Check(
-        "transfer",
-        "each place data reaches outside its origin, judged under the origin's regime(s)",
-        {
-            "transfer.no_basis": ("high",),
-            "transfer.safeguard_not_accepted": ("high",),
-            "transfer.needs_review": ("medium",),
-            "transfer.fragile_basis": ("low",),
-        },
-    ),
-    Check(
-        "localisation",
-        "the origin's localisation rules against the stored copies",
-        {"localisation.breach": ("high",), "localisation.review": ("medium",)},
-    ),
-    Check(
-        "concern",
-        "sensitive data reaching a country of concern of the origin's regime",
-        {"concern.countries_of_concern": ("high", "medium", "low")},
-    ),
-    Check(
-        "contract",
-        "a client's contractual residency limit against every place its data reaches",
-        {"residency.contract_breach": ("high",)},
-    ),
-    Check(
-        "ai",
-        "vendors training AI models on the data, against the origin's regulator position",
-        {
-            "ai.default_training": ("high",),
-            "ai.training_review": ("medium",),
-            "ai.past_training": ("medium", "low"),
-            "ai.training_unassessed": ("low",),
-        },
-    ),
-)
-_SEVERITIES = {rule: levels for c in CHECKS for rule, levels in c.rules.items()}
-RULES = {rule: levels[0] for rule, levels in _SEVERITIES.items()}  # each rule's default
+    # "subject": run per subject (subjects alike share the work); "exposures": run once
+    # over every AI-training exposure of the assessment.
+    scope: Literal["subject", "exposures"]
+    detect: Callable[..., list[Finding]]
+    shared: bool = True  # a subject's findings are re-addressed to subjects alike
 
 
 def severity(rule: str, level: str | None = None) -> str:
@@ -236,11 +198,15 @@ def assess_all(
         maps = {s: walker.subject(s) for s in names}
         found = []
         memo = _Memo()
+        own = [c for c in CHECKS if c.scope == "subject" and not c.shared]
         for sm in maps.values():
             found += _shared_findings(ctx, sm, memo)
-            found += _contract(ctx, sm)
+            for check in own:
+                found += check.detect(ctx, sm, memo)
         exposed = exposures_of(G, _trained(maps), ctx.data, ctx.as_of)
-        found += _ai_findings(ctx, exposed)
+        for check in CHECKS:
+            if check.scope == "exposures":
+                found += check.detect(ctx, exposed)
         routes = walker.routes(maps)
         found.sort(key=lambda f: (SEVERITIES.index(f.severity), *f.key, f.countries))
     return Assessment(ctx.as_of, maps, routes, found, exposed, ctx)
@@ -281,11 +247,7 @@ def _shared_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]
 
 
 def _own_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
-    return [
-        *_transfer_findings(ctx, sm, memo),
-        *_localisation(ctx, sm, memo),
-        *_concern(ctx, sm, memo),
-    ]
+    return [f for c in CHECKS if c.scope == "subject" and c.shared for f in c.detect(ctx, sm, memo)]
 
 
 def _readdressed(G: nx.DiGraph, f: Finding, old: str, new: str) -> Finding:
@@ -521,7 +483,7 @@ def _localisation(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     return found
 
 
-def _contract(ctx: Context, sm: SubjectMap) -> list[Finding]:
+def _contract(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
     node = ctx.G.nodes[sm.subject]
     limit = node.get("residency") or []
     if not limit:
@@ -747,3 +709,57 @@ def _ai_sentence(rule: str, e: Exposure) -> str:
     )
     days = f" ({e.days} days so far)" if e.days is not None else ""
     return f"{what} to train {scope} {default}, {window}{days}.{how}"
+
+
+# The registry: every finding rule belongs to one check, with its severities
+# (docs/findings.md). Policies (residency.policy) raise findings-like violations on top.
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "transfer",
+        "each place data reaches outside its origin, judged under the origin's regime(s)",
+        {
+            "transfer.no_basis": ("high",),
+            "transfer.safeguard_not_accepted": ("high",),
+            "transfer.needs_review": ("medium",),
+            "transfer.fragile_basis": ("low",),
+        },
+        "subject",
+        _transfer_findings,
+    ),
+    Check(
+        "localisation",
+        "the origin's localisation rules against the stored copies",
+        {"localisation.breach": ("high",), "localisation.review": ("medium",)},
+        "subject",
+        _localisation,
+    ),
+    Check(
+        "concern",
+        "sensitive data reaching a country of concern of the origin's regime",
+        {"concern.countries_of_concern": ("high", "medium", "low")},
+        "subject",
+        _concern,
+    ),
+    Check(
+        "contract",
+        "a client's contractual residency limit against every place its data reaches",
+        {"residency.contract_breach": ("high",)},
+        "subject",
+        _contract,
+        shared=False,
+    ),
+    Check(
+        "ai",
+        "vendors training AI models on the data, against the origin's regulator position",
+        {
+            "ai.default_training": ("high",),
+            "ai.training_review": ("medium",),
+            "ai.past_training": ("medium", "low"),
+            "ai.training_unassessed": ("low",),
+        },
+        "exposures",
+        _ai_findings,
+    ),
+)
+_SEVERITIES = {rule: levels for c in CHECKS for rule, levels in c.rules.items()}
+RULES = {rule: levels[0] for rule, levels in _SEVERITIES.items()}  # each rule's default

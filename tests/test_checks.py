@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,22 @@ def test_every_rule_is_documented():
     )
     for rule in RULES:
         assert f"| `{rule}` |" in text, rule
+
+
+def test_the_registry_drives_detection(monkeypatch):
+    """assess_all runs the registered checks, and only those: leave one out and its rules
+    are no longer raised, while every other finding stays as it was."""
+    from residency import findings as module
+    from residency.datamap import load
+
+    graph = load().graph
+    full = module.assess_all(graph, as_of=date(2026, 12, 2))
+    assert any(f.rule == "residency.contract_breach" for f in full.findings)
+    kept = tuple(c for c in module.CHECKS if c.name != "contract")
+    monkeypatch.setattr(module, "CHECKS", kept)
+    without = module.assess_all(graph, as_of=date(2026, 12, 2))
+    assert [f.id for f in without.findings] == [
+        f.id for f in full.findings if f.rule != "residency.contract_breach"
+    ]
+    for check in kept:
+        assert check.scope in ("subject", "exposures") and callable(check.detect)
