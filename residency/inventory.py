@@ -493,6 +493,9 @@ def _cell_problems(
     limits: Limits,
 ) -> bool:
     """Add a problem per over-long cell or list; answer whether there was one."""
+    total = sum(map(len, row))
+    if total <= limits.scalar_chars and total < limits.list_items:
+        return False  # no cell, item or list of this row can reach a limit
     found = False
     for name, cell in zip(header, row, strict=True):
         if name in _LIST_COLUMNS[section]:
@@ -922,23 +925,25 @@ class _Checker:
             name = "entity.country" if entry.is_csv else f"{entry.label()}.entity.country"
             self._place(entry, ("entity", "country"), name, person.entity.country)
         for i, cid in enumerate(person.clients):
-            self._ref(
-                entry,
-                ("clients", i),
-                self._fld(entry, f"clients[{i}]"),
-                cid,
-                ids["clients"],
-                "client",
-            )
+            if cid not in ids["clients"]:  # the field's name is built only for a problem
+                self._ref(
+                    entry,
+                    ("clients", i),
+                    self._fld(entry, f"clients[{i}]"),
+                    cid,
+                    ids["clients"],
+                    "client",
+                )
         for i, sid in enumerate(person.systems or []):
-            self._ref(
-                entry,
-                ("systems", i),
-                self._fld(entry, f"systems[{i}]"),
-                sid,
-                ids["systems"],
-                "system",
-            )
+            if sid not in ids["systems"]:
+                self._ref(
+                    entry,
+                    ("systems", i),
+                    self._fld(entry, f"systems[{i}]"),
+                    sid,
+                    ids["systems"],
+                    "system",
+                )
 
     def _warn_unmapped_categories(self) -> None:
         from residency.categories import fides_key
