@@ -336,3 +336,12 @@ def test_the_password_is_never_shown(pg_url):
     with pytest.raises(StoreError) as info:
         store.load_inventory("Nope")
     assert "s3cret" not in str(info.value)
+
+
+def test_no_postgresql_binaries_is_a_clear_reason(monkeypatch):
+    from tests import pg
+
+    monkeypatch.setattr(pg.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr(pg.shutil, "which", lambda name: None)
+    with pytest.raises(pg.PostgresUnavailable, match="make postgres"), pg.throwaway_cluster():
+        pass
