@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
 export CHROMIUM
 
-.PHONY: demo where test lint bench fuzz notebooks chromium clean
+.PHONY: demo where test lint bench fuzz notebooks chromium postgres clean
 
 # What the app and the command need, and nothing else: a plain install, its progress shown.
 $(BIN)/.app-installed: pyproject.toml
@@ -46,7 +46,30 @@ chromium:
 	  exit 1; \
 	fi
 
-test: $(BIN)/.installed chromium  ## lint and type-check, then the whole test suite
+# The store tests run on PostgreSQL too: tests/pg.py starts a throwaway server from Debian's
+# binaries (or uses RESIDENCY_TEST_PG_URL); installed with apt-get when missing and possible.
+# No system cluster is created: the tests make their own.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+	  echo "PostgreSQL for the store tests: $$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null || command -v initdb)"; \
+	elif [ -n "$$RESIDENCY_TEST_PG_URL" ] || [ "$$RESIDENCY_SKIP_PG" = 1 ]; then \
+	  echo "PostgreSQL tests: RESIDENCY_TEST_PG_URL or RESIDENCY_SKIP_PG=1 is set"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's postgresql for the store tests (apt-get)..."; \
+	  mkdir -p /etc/postgresql-common && \
+	  { [ -e /etc/postgresql-common/createcluster.conf ] || \
+	    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; } && \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; \
+	else \
+	  echo "The store tests need PostgreSQL's server binaries (initdb), and none were found."; \
+	  echo "Install them (Debian/Ubuntu, as root: apt-get install postgresql), or name a server:"; \
+	  echo "RESIDENCY_TEST_PG_URL=postgresql://user@127.0.0.1:5432/postgres make test"; \
+	  echo "(or skip those tests: RESIDENCY_SKIP_PG=1 make test)"; \
+	  exit 1; \
+	fi
+
+test: $(BIN)/.installed chromium postgres  ## lint and type-check, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -124,11 +124,8 @@ def _load(kind: str, value: str) -> DataMap:
         return inventory_map(value)
     if kind == "stored":
         store = Store()
-        record = next((r for r in store.names() if r.name == value), None)
-        if record is None:
-            msg = f"no inventory named {value!r} in the store {store.shown_url}"
-            raise ResidencyError(msg)
-        return stored_map(store.url, value, record.content_hash)
+        snapshot = store.snapshot(value)  # NAME, NAME@N or NAME@DATE; raises if none
+        return stored_map(store.url, value, snapshot.content_hash)
     return demo_map()
 
 

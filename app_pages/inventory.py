@@ -9,7 +9,7 @@ st.title("Inventory & export")
 st.markdown(
     "Upload an inventory: one YAML file, or a zip of a folder with `inventory.yaml`, "
     "`staff.csv` and `clients.csv` (format: docs/inventory.md). A valid inventory is kept "
-    "in this server's store (it replaces an earlier one of the same organisation name) "
+    "in this server's store (a new snapshot of its organisation; earlier ones stay) "
     "and shown on every page, after a reload too, until you go back to the demo."
 )
 SHOWN_PROBLEMS = 200  # a list of a million problems would stall the page, not help

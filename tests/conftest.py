@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import gc
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import residency
 from residency.datamap import DataMap
+from tests import pg
 
 DATA = Path(__file__).parent / "data"
 
@@ -25,3 +30,44 @@ def small() -> DataMap:
 @pytest.fixture
 def small_text() -> str:
     return (DATA / "passing_small.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The admin URL of a PostgreSQL server for this test session.
+
+    ``RESIDENCY_TEST_PG_URL`` if set, else a throwaway cluster started here. A server that
+    cannot be started fails the PostgreSQL tests, unless ``RESIDENCY_SKIP_PG=1``.
+    """
+    if os.environ.get(pg.PG_URL_ENV):
+        yield os.environ[pg.PG_URL_ENV]
+        return
+    cluster = pg.throwaway_cluster()
+    try:
+        url = cluster.__enter__()
+    except pg.PostgresUnavailable as exc:
+        if os.environ.get(pg.SKIP_ENV) == "1":
+            pytest.skip(f"PostgreSQL unavailable ({pg.SKIP_ENV}=1): {exc}")
+        pytest.fail(f"PostgreSQL could not be started (set {pg.SKIP_ENV}=1 to skip): {exc}")
+    try:
+        yield url
+    finally:
+        cluster.__exit__(None, None, None)
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped after it."""
+    name = f"residency_test_{uuid.uuid4().hex[:12]}"
+    url = pg.create_database(pg_server, name)
+    yield url
+    gc.collect()  # close the test's pooled connections before the database goes
+    pg.drop_database(pg_server, name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL, on each engine: a SQLite file, and a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("pg_url"))

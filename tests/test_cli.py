@@ -92,9 +92,9 @@ def test_demo_is_the_default(demo):
 def test_import_then_query_the_store(tmp_path):
     db = str(tmp_path / "r.db")
     first = run("import", SMALL, "--db", db)
-    assert first.exit_code == 0 and "stored in sqlite:///" in first.output
+    assert first.exit_code == 0 and "stored as snapshot 1 in sqlite:///" in first.output
     again = run("import", SMALL, "--db", db)
-    assert "already stored, unchanged" in again.output
+    assert "already stored, unchanged (snapshot 1)" in again.output
     listed = run("stored", "--db", db)
     assert "Tiny Agency" in listed.output
     result = run("where", "client:acme", "--stored", "Tiny Agency", "--db", db, "--json")

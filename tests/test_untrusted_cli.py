@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -39,15 +40,25 @@ def test_a_db_that_is_a_folder_or_not_a_database(tmp_path):
 
 
 def test_a_database_url_whose_driver_is_missing():
-    pytest.importorskip("sqlalchemy")
     try:
-        import psycopg  # noqa: F401
+        import pymysql  # noqa: F401
     except ImportError:
         pass
     else:
-        pytest.skip("a PostgreSQL driver is installed")
+        pytest.skip("pymysql is installed")
     out = _fails(
-        ["stored", "--db", "postgresql://user:secret@localhost/x"], "driver is not installed"
+        ["stored", "--db", "mysql+pymysql://user:secret@localhost/x"], "driver is not installed"
+    )
+    assert "secret" not in out
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_an_unreachable_postgresql_server_is_one_line():
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = _fails(
+        ["stored", "--db", f"postgresql://user:secret@127.0.0.1:{port}/x"], "cannot open the store"
     )
     assert "secret" not in out
     assert len(out.strip().splitlines()) == 1

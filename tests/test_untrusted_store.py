@@ -21,8 +21,8 @@ ROOT = Path(__file__).parent.parent
 DEMO = ROOT / "residency" / "data" / "demo"
 NAME = "Quillmoor Creative Ltd"
 
-# Imports the demo and a variant of it, alternately, for ever: every import replaces the
-# stored inventory, so a kill lands inside a write transaction most of the time.
+# Imports the demo and a variant of it, alternately, for ever: every import adds a
+# snapshot, so a kill lands inside a write transaction most of the time.
 DRIVER = """
 import sys
 from residency.inventory import read_inventory
@@ -39,27 +39,50 @@ while True:
     store.import_inventory(a)
 """
 
+# One of several writers: imports its own variant and the demo, turn about, a few times.
+WRITER = """
+import sys
+from residency.inventory import read_inventory
+from residency.store import Store
 
-def _check(db: Path, hashes: set[str]) -> None:
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        rows = conn.execute("SELECT name, content_hash FROM inventory").fetchall()
-    assert len(rows) == 1 and rows[0][0] == NAME
-    stored = Store(db).load_inventory(NAME)
-    # Exactly one whole version: what was read back hashes to what the record says.
-    assert stored.content_hash() == rows[0][1]
-    assert rows[0][1] in hashes
-    assert len(stored.staff) == 61 and len(stored.clients) == 34
+a = read_inventory()
+b = a.model_copy(deep=True)
+b.staff[0].country = sys.argv[2]
+store = Store(sys.argv[1])
+for _ in range(4):
+    store.import_inventory(b, by=sys.argv[2])
+    store.import_inventory(a)
+"""
 
 
-def test_sigkill_during_imports_never_corrupts_or_half_writes(tmp_path):
-    db = tmp_path / "store.db"
+def _check(db: str, hashes: set[str], at_least: int = 1) -> int:
+    """Every snapshot is whole: it loads, and what it holds hashes to what it says."""
+    if db.startswith("sqlite:///"):
+        with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    store = Store(db)
+    (record,) = store.names()
+    history = store.history(NAME)
+    assert [s.number for s in history] == list(range(1, len(history) + 1))
+    assert len(history) >= at_least
+    assert record.snapshots == len(history)
+    assert record.content_hash == history[-1].content_hash  # the latest is a committed one
+    for snap in history:
+        stored = store.load_inventory(f"{NAME}@{snap.number}")
+        assert stored.content_hash() == snap.content_hash
+        assert snap.content_hash in hashes
+        assert len(stored.staff) == snap.counts["staff"] == 61 and len(stored.clients) == 34
+    return len(history)
+
+
+def test_sigkill_during_imports_never_corrupts_or_half_writes(db_url):
     rng = random.Random(17)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     hashes: set[str] = set()
-    for _ in range(6):
+    kept = 1
+    for _ in range(5):
         proc = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, str(db)],
+            [sys.executable, "-c", DRIVER, db_url],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -76,41 +99,70 @@ def test_sigkill_during_imports_never_corrupts_or_half_writes(tmp_path):
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL
-        _check(db, hashes)
+        kept = _check(db_url, hashes, at_least=kept)  # nothing committed is ever lost
 
 
-def _import(db: Path, folder: Path) -> subprocess.Popen[str]:
+def _import(db: str, folder: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "residency", "import", str(folder), "--db", str(db)],
+        [sys.executable, "-m", "residency", "import", str(folder), "--db", db],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-def test_two_concurrent_imports_both_succeed(tmp_path):
+def test_two_concurrent_imports_both_succeed(db_url, tmp_path):
+    from residency.inventory import read_inventory
+
     variant = tmp_path / "variant"
     variant.mkdir()
     for p in DEMO.iterdir():
         (variant / p.name).write_bytes(p.read_bytes())
     staff = (variant / "staff.csv").read_text("utf-8").splitlines()
-    staff[1] = staff[1].replace(",", ",", 1)
     (variant / "staff.csv").write_text("\n".join(staff[:-1]) + "\n", "utf-8")
-    for round_, folders in enumerate([(DEMO, DEMO), (DEMO, variant)]):
-        db = tmp_path / f"store{round_}.db"
-        procs = [_import(db, f) for f in folders]
+    hashes = {read_inventory(f).content_hash() for f in (DEMO, variant)}
+    # Round 1: the same content twice into a new store; round 2: a change on top of it.
+    for folders, snapshots in (((DEMO, DEMO), 1), ((variant, variant), 2)):
+        procs = [_import(db_url, f) for f in folders]
         outcomes = [p.communicate(timeout=120) for p in procs]
         for proc, (out, err) in zip(procs, outcomes, strict=True):
             assert proc.returncode == 0, err
             assert "Traceback" not in err
             assert NAME in out
-        with sqlite3.connect(db) as conn:
-            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            assert conn.execute("SELECT count(*) FROM inventory").fetchone() == (1,)
-        stored = Store(db).load_inventory(NAME)
-        assert len(stored.staff) in (60, 61)
-        if folders[0] == folders[1]:
-            assert sum("unchanged" in out for out, _ in outcomes) == 1
+        assert sum("unchanged" in out for out, _ in outcomes) == 1
+        assert sorted(f"snapshot {snapshots}" in out for out, _ in outcomes) == [True, True]
+        store = Store(db_url)
+        assert len(store.history(NAME)) == snapshots
+    assert len(store.load_inventory(NAME).staff) == 60
+    assert {s.content_hash for s in store.history(NAME)} == hashes
+
+
+def test_concurrent_writers_number_their_snapshots_without_gaps(db_url):
+    from residency.inventory import read_inventory
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, db_url, country],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for country in ("PT", "ES", "IT")
+    ]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    demo = read_inventory()
+    hashes = {demo.content_hash()}
+    for country in ("PT", "ES", "IT"):
+        variant = demo.model_copy(deep=True)
+        variant.staff[0].country = country
+        hashes.add(variant.content_hash())
+    # Each writer's variant lands at least once and at most four times.
+    count = _check(db_url, hashes, at_least=4)
+    assert count <= 24
+    by = [s.imported_by for s in Store(db_url).history(NAME)]
+    assert {"PT", "ES", "IT"} <= set(by)
 
 
 def test_a_locked_store_is_a_clear_message(tmp_path, monkeypatch):

@@ -75,15 +75,16 @@ StoredOpt = Annotated[
     typer.Option(
         "--stored",
         help="Use the inventory of this organisation name from the store "
-        "instead of a file (see 'residency import').",
+        "instead of a file (see 'residency import'): NAME for its latest snapshot, "
+        "NAME@N or NAME@YYYY-MM-DD for an earlier one (see 'residency history').",
     ),
 ]
 DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Store: a SQLite file path or a database URL "
-        "(default: $RESIDENCY_DB or ./.residency/residency.db).",
+        help="Store: a SQLite file path or a database URL such as postgresql://... "
+        "(default: $RESIDENCY_DB, else residency.db in the user's data directory).",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -1101,20 +1102,28 @@ def _stale_facts(rows: list[dict[str, object]], as_json: bool) -> None:
 def import_(
     path: Annotated[Path, typer.Argument(help="Inventory YAML file or folder.")],
     db: DbOpt = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who imports it (kept with the snapshot).")
+    ] = None,
 ) -> None:
-    """Validate an inventory and store it (one transaction; same content again changes nothing)."""
+    """Validate an inventory and store it as a new snapshot of its organisation (one
+    transaction; the same content as the latest snapshot adds none)."""
     from residency.inventory import read_inventory
 
     inv = read_inventory(path)
     store = _store.Store(db)
-    result = store.import_inventory(inv, source=str(path))
-    verb = "stored" if result.changed else "already stored, unchanged"
+    result = store.import_inventory(inv, source=str(path), by=by)
+    verb = (
+        f"stored as snapshot {result.snapshot}"
+        if result.changed
+        else f"already stored, unchanged (snapshot {result.snapshot})"
+    )
     nouns = {"staff": ("staff member", "staff members"), "clients": ("client", "clients")}
     counts = ", ".join(
         count(v, *nouns.get(k, (k.removesuffix("s"), k))) for k, v in result.counts.items()
     )
     _console().print(
-        f"{result.name}: {verb} in {store.url} ({counts})", highlight=False, markup=False
+        f"{result.name}: {verb} in {store.shown_url} ({counts})", highlight=False, markup=False
     )
 
 
@@ -1126,12 +1135,12 @@ def stored(db: DbOpt = None) -> None:
     records = store.names()
     if not records:
         _console().print(
-            f"The store at {store.url} holds no inventory yet: residency import PATH "
+            f"The store at {store.shown_url} holds no inventory yet: residency import PATH "
             "(with the same --db) stores one.",
             highlight=False,
         )
         return
-    table = Table("name", "country", "imported at", "content hash", "source")
+    table = Table("name", "country", "imported at", "content hash", "source", "snapshots")
     for record in records:
         table.add_row(
             record.name,
@@ -1139,6 +1148,7 @@ def stored(db: DbOpt = None) -> None:
             record.imported_at.isoformat(timespec="seconds"),
             record.content_hash[:19],
             record.source or "",
+            str(record.snapshots),
         )
     _console().print(table)
 
@@ -1427,3 +1437,6 @@ def main() -> None:
 
     one_shot()  # one command per process: what bulk steps make is never collected twice
     app()
+
+
+from residency.cli import history as _history  # noqa: E402,F401
