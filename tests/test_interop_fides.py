@@ -148,3 +148,168 @@ def test_cli_refuses_plan_with_fides(tmp_path):
     assert result.exit_code == 1
     assert "goes with the JSON export only" in result.output
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ Fides -> residency
+
+FIDES = INTEROP / "fides"
+
+
+def _check_problems(path):
+    from residency._errors import InventoryError
+    from residency.inventory import read_inventory
+
+    try:
+        read_inventory(path)
+    except InventoryError as exc:
+        return exc.problems
+    return []
+
+
+def test_convert_drafts_systems_from_the_manifests():
+    from residency.interop.fides_import import convert_fides
+
+    draft = convert_fides([FIDES])
+    systems = {s["id"]: s for s in draft.data["systems"]}
+    assert draft.data["organisation"] == {"name": "Fernhill Analytics B.V."}
+    # the sub-processor-only system becomes a sub-processor of the system feeding it
+    assert set(systems) == {"slack", "crm", "insights"}
+    assert systems["slack"] == {
+        "id": "slack",
+        "name": "Slack",
+        "catalogue": "slack",
+        "data": ["contact_details", "user.content.private"],
+    }
+    crm = systems["crm"]
+    assert crm["vendor"] == "Tulpwerk Software B.V."
+    assert crm["vendor_country"] == "NL"  # the address names one country, twice
+    assert "hosting" not in crm
+    # the dataset refines the declaration's broad `user`
+    assert crm["data"] == ["user.contact.address.city", "marketing_lists", "user.content.private"]
+    assert [s["name"] for s in crm["subprocessors"]] == [
+        "Mailsend Ltd",
+        "Postbox Inc",
+        "mailsend_api",
+    ]
+    insights = systems["insights"]
+    assert "vendor_country" not in insights  # "..., CA 94105" is not read as a country
+    assert insights["ai_training"] == {
+        "uses_customer_data": True,
+        "default": None,
+        "data": ["usage_data"],
+    }
+    assert insights["data"] == ["usage_data", "user.device.cookie_id"]  # system.* left out
+    assert insights["subprocessors"] == [{"name": "BucketCloud GmbH"}]
+    assert any("system.operations" in n for n in draft.notes)
+    assert any("could be any of" in n and "messages" in n for n in draft.notes)
+    assert sorted(s.file.rsplit("/", 1)[1] for s in draft.skipped) == [
+        "api_systems.json",
+        "ui_system.json",
+    ]
+
+
+def test_check_on_the_draft_lists_exactly_the_missing_facts(tmp_path):
+    from residency.interop.fides_import import convert_fides
+
+    draft = convert_fides([FIDES])
+    out = tmp_path / "inventory.yaml"
+    out.write_text(draft.to_yaml())
+    problems = _check_problems(out)
+    assert sorted(p.field for p in problems) == sorted(t.field for t in draft.todos)
+    assert {t.field for t in draft.todos} >= {
+        "organisation.country",
+        "systems[crm].hosting",
+        "systems[insights].vendor_country",
+        "systems[insights].hosting",
+        "systems[insights].ai_training.default",
+    }
+    text = out.read_text()
+    assert text.count("# TODO") == len(draft.todos)
+
+
+def test_filled_draft_is_a_valid_inventory(tmp_path):
+    from residency.interop.fides_import import convert_fides
+    from residency.inventory import read_inventory
+
+    data = convert_fides([FIDES]).data
+    data["organisation"]["country"] = "NL"
+    for system in data["systems"]:
+        if "catalogue" in system:
+            continue
+        system.setdefault("vendor_country", "US")
+        system["hosting"] = [{"country": "DE"}]
+        for sub in system.get("subprocessors", []):
+            sub["countries"] = ["IE"]
+        if "ai_training" in system:
+            system["ai_training"]["default"] = "opt-out"
+    out = tmp_path / "inventory.yaml"
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    inv = read_inventory(out)
+    assert {s.id for s in inv.systems} == {"slack", "crm", "insights"}
+    assert next(s for s in inv.systems if s.id == "slack").vendor == "Slack Technologies, LLC"
+
+
+def test_export_then_convert_keeps_systems_and_subprocessors(tmp_path, demo_manifest):
+    from residency.interop.fides_import import draft_from_manifests
+
+    draft = draft_from_manifests([demo_manifest])
+    inv = residency.load().inventory
+    systems = {s["id"]: s for s in draft.data["systems"]}
+    assert set(systems) == {s.id for s in inv.systems}
+    slack = next(s for s in inv.systems if s.id == "slack")
+    # the catalogue matches the demo's Slack by its name, so the draft uses it
+    assert systems["slack"]["catalogue"] == "slack"
+    expected = {fides_key(c) for c in slack.data}
+    back = {fides_key(c) for c in systems["slack"]["data"]}
+    assert back == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("Marshalllaan 2;GZ Delft;2625;Netherlands;Netherlands", "NL"),
+        ("10 Downing St, London, United Kingdom", "GB"),
+        ("1 Main St, Springfield, CA", None),
+        ("Berlin, Germany; Paris, France", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_address_country_never_guesses(address, expected):
+    from residency.interop.fides_import import address_country
+
+    assert address_country(address) == expected
+
+
+def test_cli_convert_writes_the_draft_and_reports_skips(tmp_path):
+    out = tmp_path / "inventory.yaml"
+    result = runner.invoke(app, ["convert", "fides", str(FIDES), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 systems with 9 missing facts marked # TODO" in result.output
+    assert "ui_system.json: skipped: a single resource" in result.output
+    assert out.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "message"),
+    [
+        ("system: {a: 1}\n", "m.yml", "m.yml line 1: system: expected a list of system"),
+        (
+            "system:\n  - {fides_key: 'a b', system_type: x, privacy_declarations: []}\n",
+            "m.yml",
+            "m.yml line 2: system[0].fides_key",
+        ),
+        ('{"system": [', "m.json", "m.json line 1: json:"),
+        ("system: [\n", "m.yaml", "m.yaml line 2: yaml: malformed YAML"),
+        ("- 1\n", "m.yml", "no Fides manifest found"),
+    ],
+)
+def test_cli_convert_untrusted_input_is_a_clear_error(tmp_path, text, name, message):
+    path = tmp_path / name
+    path.write_text(text)
+    out = tmp_path / "inventory.yaml"
+    result = runner.invoke(app, ["convert", "fides", str(path), "-o", str(out)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()

@@ -1423,3 +1423,6 @@ def main() -> None:
 
     one_shot()  # one command per process: what bulk steps make is never collected twice
     app()
+
+
+from residency.cli import convert as _convert  # noqa: E402,F401
