@@ -313,3 +313,17 @@ def test_cli_convert_untrusted_input_is_a_clear_error(tmp_path, text, name, mess
     assert message in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_a_system_key_as_category_gets_a_warning(tmp_path):
+    from residency.inventory import read_inventory
+
+    text = TWO.read_text().replace(
+        "data: [support_tickets, contact_details, messages]",
+        "data: [support_tickets, contact_details, messages, system.operations, user.device]",
+    )
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text)
+    warnings = [w for w in read_inventory(path).warnings if "fideslang system key" in w]
+    assert len(warnings) == 1 and "'system.operations'" in warnings[0]
+    assert not [w for w in read_inventory(TWO).warnings if "fideslang system key" in w]
