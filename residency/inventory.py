@@ -958,6 +958,12 @@ class _Checker:
                     f"data category {name!r} has no fideslang mapping: add it to "
                     "data/categories.yaml or use a fideslang key (e.g. user.content.private)"
                 )
+            elif name == "system" or name.startswith("system."):
+                self.warnings.append(
+                    f"data category {name!r} is a fideslang system key, not personal data: "
+                    "transfer rules are about personal data; name the personal data instead "
+                    "(e.g. user.contact) or leave it out"
+                )
 
     def _warn_unserved(self) -> None:
         served = {cid for person in self.inv.staff for cid in person.clients}

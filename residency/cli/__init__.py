@@ -924,7 +924,9 @@ def export(
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", help="json (the full export) or csv (the transfer register by route)."
+            "--format",
+            help="json (the full export), csv (the transfer register by route) or fides "
+            "(a fideslang manifest of systems, docs/interop.md).",
         ),
     ] = "json",
     with_plan: Annotated[
@@ -942,14 +944,26 @@ def export(
     """Write the JSON export for legal review (schema residency-export/2), or the CSV register."""
     from residency._files import write_atomically
 
-    if fmt not in ("json", "csv"):
-        msg = f"unknown --format {fmt!r}: expected json or csv"
+    if fmt not in ("json", "csv", "fides"):
+        msg = f"unknown --format {fmt!r}: expected json, csv or fides"
         raise ResidencyError(msg)
     m = args.map()
     day = _datamap.parse_as_of(args.as_of)
     if (with_plan or with_assessments) and fmt != "json":
         msg = f"{'--plan' if with_plan else '--assessments'} goes with the JSON export only"
         raise ResidencyError(msg)
+    if fmt == "fides":
+        from residency.interop.fides import fides_manifest, write_manifest
+
+        manifest = fides_manifest(m, as_of=day)  # built before the file is opened
+        systems = write_atomically(out, lambda fh: write_manifest(fh, manifest))
+        _console().print(
+            f"wrote {out}: a Fides manifest of {count(systems, 'system')} (vendors and "
+            f"sub-processors) with their transfers, as of {day.isoformat()}",
+            highlight=False,
+            markup=False,
+        )
+        return
     m.assessment(as_of=day)  # judge before opening the file: an error leaves nothing behind
     if with_plan:
         m.plan(as_of=day)
@@ -1439,4 +1453,5 @@ def main() -> None:
     app()
 
 
+from residency.cli import convert as _convert  # noqa: E402,F401
 from residency.cli import history as _history  # noqa: E402,F401

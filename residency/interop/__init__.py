@@ -1,0 +1,1 @@
+"""Interoperability with data-map-as-code formats (Fides manifests; docs/interop.md)."""
