@@ -1409,3 +1409,6 @@ def main() -> None:
 
     one_shot()  # one command per process: what bulk steps make is never collected twice
     app()
+
+
+from residency.cli import diff as _diff  # noqa: E402,F401
