@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from residency.findings import Finding
 
 AREAS = ("findings", "clauses", "ai_training", "transfers", "locations")
+CHANGED_SHOWN = 10  # changed clients or staff named with their fields; more are counted
 GIT_TIMEOUT = 60  # seconds for one git command: a hung git must not hang the build
 
 
@@ -264,8 +265,11 @@ def _inventory_words(old: Inventory, new: Inventory) -> list[str]:
         if gone:
             out.append(f"{count(len(gone), kind)} gone: {_names(gone)}")
         changed = sorted(k for k in a.keys() & b.keys() if a[k] != b[k])
-        if changed:
+        if len(changed) > CHANGED_SHOWN:
             out.append(f"{count(len(changed), kind)} changed: {_names(changed)}")
+        for k in changed if len(changed) <= CHANGED_SHOWN else ():
+            fields = [f for f in type(a[k]).model_fields if getattr(a[k], f) != getattr(b[k], f)]
+            out.append(f"{kind} {k} changed: {', '.join(fields)}")
     systems_a = {s.id: s for s in old.systems}
     systems_b = {s.id: s for s in new.systems}
     for sid in sorted(systems_b.keys() - systems_a.keys()):
@@ -515,6 +519,15 @@ def git_checkout(revision: str, path: str | Path) -> Iterator[tuple[Path, str]]:
         msg = f"{path}: not inside the git repository at {top}"
         raise DiffError(msg) from None
     shown = f"{revision}:{rel}"
+    _git(
+        top,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        f"{revision}^{{commit}}",
+        what=revision,
+        reason=f"no such revision in the repository at {top}",
+    )
     kind = _git(top, "cat-file", "-t", shown, what=shown, missing=True).strip()
     with tempfile.TemporaryDirectory(prefix="residency-diff-") as tmp:
         root = Path(tmp)
@@ -560,7 +573,15 @@ def _write_blob(top: Path, spec: str, dest: Path, shown: str) -> None:
     dest.write_bytes(_git(top, "show", spec, what=shown, raw=True))
 
 
-def _git(cwd: Path, *args: str, what: str, missing: bool = False, raw: bool = False) -> Any:
+def _git(
+    cwd: Path,
+    *args: str,
+    what: str,
+    missing: bool = False,
+    raw: bool = False,
+    reason: str | None = None,
+) -> Any:
+    """Run git in ``cwd``; on failure raise :class:`DiffError` about ``what``."""
     try:
         done = subprocess.run(
             ["git", "-C", str(cwd), *args],
@@ -576,6 +597,9 @@ def _git(cwd: Path, *args: str, what: str, missing: bool = False, raw: bool = Fa
         raise DiffError(msg) from None
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        if reason is not None:
+            msg = f"{what}: {reason}"
+            raise DiffError(msg)
         reason = err[-1] if err else f"git exited with {done.returncode}"
         if missing and ("does not exist" in reason or "invalid object name" in reason.lower()):
             reason = "no such file or folder in that revision"

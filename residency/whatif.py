@@ -619,7 +619,7 @@ def diff_clauses(before: Any, after: Any, *, evidence: bool = False) -> list[Dif
     proof_of = _Proof(before, after) if evidence else None
 
     def breaches(assessment: Any) -> dict[tuple[str, ...], tuple[Any, Any]]:
-        out = {}
+        out: dict[tuple[str, ...], tuple[Any, Any]] = {}
         for r in assessment.results.values():
             if not r.residency:
                 continue
