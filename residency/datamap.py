@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from residency.ai import SystemExposure
+    from residency.diff import InventoryDiff
     from residency.plan import Plan
     from residency.policy import Policy, PolicyReport
     from residency.summary import Summary
@@ -212,6 +213,21 @@ class DataMap:
             [c.describe() for c in parsed],
             day,
         )
+
+    def diff(
+        self, other: DataMap | Inventory | str | Path, *, as_of: date | str | None = None
+    ) -> InventoryDiff:
+        """Answer what changed in meaning from this map to ``other`` (a newer version).
+
+        Both are judged on ``as_of`` with the what-if engine (docs/diff.md).
+
+        >>> m = load()
+        >>> m.diff(m.scenario(["offboard:figma"]), as_of="2026-11-26").counts()["locations"]["new"]
+        0
+        """
+        from residency.diff import diff
+
+        return diff(self, other, as_of=as_of)
 
     def check_policy(
         self, policy: str | Path | Policy, *, as_of: date | str | None = None

@@ -314,7 +314,8 @@ def _path_text(G: nx.DiGraph, path: tuple[str, ...], edges: dict[tuple[str, str]
     for step in pairwise(path):
         text = edges.get(step)
         if text is None:
-            text = edges[step] = path_text(G, step)[len(step[0]) :]
+            # Cut the first node as path_text shows it: a sub-processor by its name.
+            text = edges[step] = path_text(G, step)[len(path_text(G, step[:1])) :]
         parts.append(text)
     return "".join(parts)
 

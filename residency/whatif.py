@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from residency import places, regions
@@ -434,14 +435,20 @@ def _deep(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Difference:
-    """One thing that appears, disappears or changes between today and the scenario."""
+    """One thing that appears, disappears or changes between today and the scenario.
 
-    area: str  # location | transfer | finding | ai_training
+    ``severity`` (findings) and ``evidence`` (with ``compare(..., evidence=True)``: the
+    graph path and the inventory lines behind it) are extra detail, not identity.
+    """
+
+    area: str  # location | transfer | finding | ai_training | clause
     change: str  # appears | disappears | changes
     subject: str
     rule: str
     before: str
     after: str
+    severity: str = field(default="", compare=False)
+    evidence: tuple[str, ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the difference as a plain dict."""
@@ -522,10 +529,19 @@ class WhatIfResult:
         return f"<p>{'; '.join(self.changes)}</p>" + self.to_frame().to_html(index=False)
 
 
-def compare(before: Any, after: Any, changes: list[str], as_of: date) -> WhatIfResult:
-    """Compare two assessments (``findings.Assessment``) of the same date."""
+def compare(
+    before: Any, after: Any, changes: list[str], as_of: date, *, evidence: bool = False
+) -> WhatIfResult:
+    """Compare two assessments (``findings.Assessment``) of the same date.
+
+    This is the one comparison engine: what-if compares today with a scenario, and
+    :mod:`residency.diff` two versions of an inventory. Things are matched by their ids
+    (natural keys). With ``evidence``, each difference carries the graph path that proves
+    it and the inventory lines behind that path.
+    """
     result = WhatIfResult(changes, as_of)
-    result.locations = _diff_locations(before, after)
+    result.locations = _diff_locations(before, after, evidence=evidence)
+    proof_of = _Proof(before, after) if evidence else None
     result.transfers = _diff_keyed(
         "transfer",
         {t.id: t for t in before.transfers},
@@ -535,6 +551,8 @@ def compare(before: Any, after: Any, changes: list[str], as_of: date) -> WhatIfR
             f"{t.location.kind} {t.origin}>{t.location.country} via {t.location.system} "
             f"to {t.location.recipient}: {t.basis}"
         ),
+        proof=proof_of and (lambda G, t: proof_of.path(G, t.location.path)),
+        proof_of=proof_of,
     )
     result.findings = _diff_keyed(
         "finding",
@@ -543,6 +561,9 @@ def compare(before: Any, after: Any, changes: list[str], as_of: date) -> WhatIfR
         lambda f: (f.subject, f.rule),
         lambda f: f"{f.severity}: {f.title} ({' '.join(f.countries)})",
         same=lambda a, b: a.countries == b.countries,
+        severity=lambda f: f.severity,
+        proof=proof_of and (lambda G, f: tuple(f.evidence)),
+        proof_of=proof_of,
     )
     result.ai_training = _diff_keyed(
         "ai_training",
@@ -552,6 +573,8 @@ def compare(before: Any, after: Any, changes: list[str], as_of: date) -> WhatIfR
         lambda e: (
             f"{e.system}: {e.start or 'unrecorded'} to {e.until if not e.ongoing else 'ongoing'}"
         ),
+        proof=proof_of and (lambda G, e: proof_of.path(G, e.path)),
+        proof_of=proof_of,
     )
     after_keys = {f.key for f in after.findings}
     result.remaining = sorted(
@@ -560,46 +583,156 @@ def compare(before: Any, after: Any, changes: list[str], as_of: date) -> WhatIfR
     return result
 
 
-def _diff_locations(before: Any, after: Any) -> list[Difference]:
-    def keys(assessment: Any) -> set[tuple[str, ...]]:
-        return {
-            (loc.subject, loc.kind, loc.country, loc.system, loc.recipient)
-            for r in assessment.results.values()
-            for loc in r.locations
-        }
+class _Proof:
+    """Render a graph path as evidence: the path with its edge kinds, then the inventory
+    line each step comes from (``uses: clients.csv row 3``)."""
+
+    def __init__(self, before: Any, after: Any) -> None:
+        self.before = getattr(before.context, "G", None)
+        self.after = getattr(after.context, "G", None)
+
+    def path(self, G: Any, path: tuple[str, ...]) -> tuple[str, ...]:
+        """Return the evidence for ``path`` in the graph ``G`` (None: the path alone)."""
+        if G is None or not path:
+            return (" -> ".join(path),) if path else ()
+        from residency.query import path_text
+
+        lines = [path_text(G, path)]
+        for u, v in pairwise(path):
+            if G.has_edge(u, v):
+                data = G.edges[u, v]
+            elif G.has_edge(v, u):
+                data = G.edges[v, u]
+            else:
+                continue
+            if data.get("origin"):
+                lines.append(f"{data['kind']} {u} > {v}: {data['origin']}")
+        return tuple(dict.fromkeys(lines))
+
+
+def diff_clauses(before: Any, after: Any, *, evidence: bool = False) -> list[Difference]:
+    """Compare where clients' data reaches outside their contractual residency clause.
+
+    A breach ``appears`` when a location outside the clause is new, ``disappears`` when
+    it is gone; a client with no clause has nothing to break.
+    """
+    proof_of = _Proof(before, after) if evidence else None
+
+    def breaches(assessment: Any) -> dict[tuple[str, ...], tuple[Any, Any]]:
+        out: dict[tuple[str, ...], tuple[Any, Any]] = {}
+        for r in assessment.results.values():
+            if not r.residency:
+                continue
+            for loc in r.locations:
+                if r.within_residency(loc.country) is False:
+                    key = (loc.subject, loc.kind, loc.country, loc.system, loc.recipient)
+                    out.setdefault(key, (r, loc))
+        return out
+
+    def text(pair: tuple[Any, Any]) -> str:
+        r, loc = pair
+        return (
+            f"{loc.kind} in {loc.country} via {loc.system} ({loc.recipient}), outside the "
+            f"clause {', '.join(r.residency)}"
+        )
+
+    return _diff_keyed(
+        "clause",
+        breaches(before),
+        breaches(after),
+        lambda pair: (pair[1].subject, pair[1].country),
+        text,
+        proof=proof_of and (lambda G, pair: proof_of.path(G, pair[1].path)),
+        proof_of=proof_of,
+    )
+
+
+def _diff_locations(before: Any, after: Any, *, evidence: bool = False) -> list[Difference]:
+    def keys(assessment: Any) -> dict[tuple[str, ...], Any]:
+        out: dict[tuple[str, ...], Any] = {}
+        for r in assessment.results.values():
+            for loc in r.locations:
+                out.setdefault((loc.subject, loc.kind, loc.country, loc.system, loc.recipient), loc)
+        return out
 
     old, new = keys(before), keys(after)
+    proof_of = _Proof(before, after) if evidence else None
+
+    def proof(G: Any, locations: dict[tuple[str, ...], Any], k: tuple[str, ...]) -> tuple[str, ...]:
+        return proof_of.path(G, locations[k].path) if proof_of is not None else ()
+
     out = [
         Difference(
-            "location", "disappears", k[0], k[1], f"{k[1]} in {k[2]} via {k[3]} ({k[4]})", ""
+            "location",
+            "disappears",
+            k[0],
+            k[1],
+            f"{k[1]} in {k[2]} via {k[3]} ({k[4]})",
+            "",
+            evidence=proof(proof_of and proof_of.before, old, k),
         )
-        for k in sorted(old - new)
+        for k in sorted(old.keys() - new.keys())
     ]
     out += [
-        Difference("location", "appears", k[0], k[1], "", f"{k[1]} in {k[2]} via {k[3]} ({k[4]})")
-        for k in sorted(new - old)
+        Difference(
+            "location",
+            "appears",
+            k[0],
+            k[1],
+            "",
+            f"{k[1]} in {k[2]} via {k[3]} ({k[4]})",
+            evidence=proof(proof_of and proof_of.after, new, k),
+        )
+        for k in sorted(new.keys() - old.keys())
     ]
     return out
 
 
 def _diff_keyed(
-    area: str, old: dict[Any, Any], new: dict[Any, Any], head: Any, text: Any, *, same: Any = None
+    area: str,
+    old: dict[Any, Any],
+    new: dict[Any, Any],
+    head: Any,
+    text: Any,
+    *,
+    same: Any = None,
+    severity: Any = None,
+    proof: Any = None,
+    proof_of: _Proof | None = None,
 ) -> list[Difference]:
     def rule_of(obj: Any) -> str:
         return str(head(obj)[1])
 
+    def extra(obj: Any, G: Any) -> dict[str, Any]:
+        return {
+            "severity": severity(obj) if severity is not None else "",
+            "evidence": proof(G, obj) if proof else (),
+        }
+
+    G_old = proof_of.before if proof_of is not None else None
+    G_new = proof_of.after if proof_of is not None else None
     out = []
     for key in sorted(old.keys() - new.keys(), key=str):
+        obj = old[key]
         out.append(
-            Difference(area, "disappears", head(old[key])[0], rule_of(old[key]), text(old[key]), "")
+            Difference(
+                area, "disappears", head(obj)[0], rule_of(obj), text(obj), "", **extra(obj, G_old)
+            )
         )
     for key in sorted(new.keys() - old.keys(), key=str):
+        obj = new[key]
         out.append(
-            Difference(area, "appears", head(new[key])[0], rule_of(new[key]), "", text(new[key]))
+            Difference(
+                area, "appears", head(obj)[0], rule_of(obj), "", text(obj), **extra(obj, G_new)
+            )
         )
     for key in sorted(old.keys() & new.keys(), key=str):
         a, b = old[key], new[key]
         unchanged = same(a, b) if same is not None else text(a) == text(b)
         if not unchanged:
-            out.append(Difference(area, "changes", head(a)[0], rule_of(b), text(a), text(b)))
+            out.append(
+                Difference(
+                    area, "changes", head(a)[0], rule_of(b), text(a), text(b), **extra(b, G_new)
+                )
+            )
     return out
