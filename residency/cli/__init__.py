@@ -1454,5 +1454,5 @@ def main() -> None:
 
 
 from residency.cli import convert as _convert  # noqa: E402,F401
-from residency.cli import history as _history  # noqa: E402,F401
 from residency.cli import diff as _diff  # noqa: E402,F401
+from residency.cli import history as _history  # noqa: E402,F401
