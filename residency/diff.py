@@ -428,13 +428,14 @@ def _consequences(node: str, result: InventoryDiff) -> str:
         ]
 
     parts = []
+    # Through this recipient only: the data may still reach a place by another route.
     for change, verb in (("appears", "now reaches"), ("disappears", "no longer reaches")):
         locs = through(result.locations, change)
         if locs:
             subjects = sorted({d.subject for d in locs})
             # The engine words a location "KIND in CC via SYSTEM (RECIPIENT)".
             where = {(d.after or d.before).split(" in ", 1)[1].split(" via ")[0] for d in locs}
-            parts.append(f"the data of {_subjects(subjects)} {verb} {_places(where)}")
+            parts.append(f"through it the data of {_subjects(subjects)} {verb} {_places(where)}")
     for area, label in (("transfers", "transfer"), ("findings", "finding")):
         diffs = getattr(result, area)
         for change, word in (("appears", "new"), ("disappears", "gone"), ("changes", "changed")):

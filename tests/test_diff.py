@@ -103,7 +103,7 @@ CASES = {
         },
         [
             "sub-processor Zendesk of Slack (slack): now also in China (CN)",
-            "the data of 2 clients (acme, globex) now reaches China (CN)",
+            "through it the data of 2 clients (acme, globex) now reaches China (CN)",
             "the residency clause of 1 client (acme) now breaks",
         ],
     ),
@@ -316,7 +316,10 @@ def test_cli_explains_a_changed_subprocessor_in_plain_words(tmp_path):
     old, new = _files(tmp_path, _zendesk_in_china)
     out = runner.invoke(app, ["diff", old, new, "--as-of", DAY]).stdout
     assert "Sub-processors:" in out
-    assert "sub-processor Zendesk of Slack (slack): now also in China (CN): the data of" in out
+    assert (
+        "sub-processor Zendesk of Slack (slack): now also in China (CN): through it the data of"
+        in out
+    )
     assert "Client residency clauses:" in out
 
 
