@@ -284,6 +284,51 @@ class StopAccess:
         return f"stop staff in {self.country} from accessing {whom}"
 
 
+@dataclass(frozen=True)
+class AmendResidency:
+    """Widen a client's contractual residency limit to more places (``restore`` undoes).
+
+    A change of contract, for the client to agree to: the plan offers it as a negotiation
+    item, never as a fix.
+    """
+
+    touches: ClassVar[tuple[str, ...]] = ()  # copies on write what it changes
+
+    client: str
+    allow: tuple[str, ...]
+    restore: tuple[str, ...] | None = None
+
+    def apply(self, inv: Inventory, as_of: date) -> AmendResidency:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        at = next((i for i, c in enumerate(inv.clients) if c.id == self.client), None)
+        if at is None:
+            close = difflib.get_close_matches(self.client, [c.id for c in inv.clients], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"unknown client {self.client!r}{hint}"
+            raise ScenarioError(msg)
+        own = inv.clients[at].model_copy(deep=True)
+        inv.clients[at] = own
+        before = tuple(own.residency)
+        if self.restore is not None:
+            own.residency = list(self.restore)
+            return AmendResidency(self.client, ())
+        if not before:
+            msg = f"client {self.client!r} has no residency clause to amend"
+            raise ScenarioError(msg)
+        for code in self.allow:
+            problem = places.place_problem(code, allow_blocs=True)
+            if problem:
+                raise ScenarioError(problem)
+        own.residency = list(dict.fromkeys([*before, *self.allow]))
+        return AmendResidency(self.client, (), restore=before)
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        if self.restore is not None:
+            return f"put back {self.client}'s residency clause"
+        return f"amend {self.client}'s residency clause to allow {', '.join(self.allow)}"
+
+
 def _own_staff(inv: Inventory, i: int) -> Staff:
     """Return the scenario's own copy of staff member ``i``, to change (copy on write)."""
     own = inv.staff[i].model_copy(deep=True)
@@ -340,6 +385,7 @@ Change = (
     | AddSafeguard
     | AddEntitySafeguard
     | StopAccess
+    | AmendResidency
     | Offboard
 )
 
@@ -352,6 +398,7 @@ SYNTAX = {
     "add-entity-safeguard": "add-entity-safeguard:ENTITY NAME=SAFEGUARD",
     "stop-access": "stop-access:CC=CLIENT (or CC=* for every client)",
     "offboard": "offboard:SYSTEM",
+    "amend-residency": "amend-residency:CLIENT=CC (several joined by +)",
 }
 
 
@@ -400,11 +447,21 @@ def _parse(kind: str, rest: str) -> Change:
         return ReplaceSubprocessor(
             left, old.strip(), Subprocessor(name=name.strip(), countries=codes)
         )
-    if kind == "add-safeguard":
-        return AddSafeguard(left, right)
-    if kind == "add-entity-safeguard":
-        return AddEntitySafeguard(left, right)
+    simple: dict[str, Any] = {
+        "add-safeguard": AddSafeguard,
+        "add-entity-safeguard": AddEntitySafeguard,
+        "amend-residency": _amend,
+    }
+    if kind in simple:
+        return simple[kind](left, right)  # type: ignore[no-any-return]
     return StopAccess(left.upper(), right)
+
+
+def _amend(client: str, places_text: str) -> AmendResidency:
+    codes = tuple(c.strip().upper() for c in places_text.split("+") if c.strip())
+    if not codes:
+        raise ValueError(places_text)
+    return AmendResidency(client, codes)
 
 
 def apply_changes(
