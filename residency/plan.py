@@ -111,6 +111,9 @@ class Plan:
     remaining: dict[str, int] = field(default_factory=dict)  # after the top actions together
     not_evaluated: list[str] = field(default_factory=list)  # candidates not judged, and why
     no_effect: list[str] = field(default_factory=list)  # judged: resolve no finding alone
+    # Changes of contract the other party must agree to: judged like the actions, but never
+    # ranked among the fixes nor applied with them.
+    negotiations: list[Action] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the plan as JSON-ready data (``residency plan --json``)."""
@@ -124,6 +127,7 @@ class Plan:
                 "introduces": dict(self.combined_introduces),
                 "remaining": dict(self.remaining),
             },
+            "negotiations": [a.as_dict() for a in self.negotiations],
             "not_evaluated": self.not_evaluated,
             "no_effect": self.no_effect,
         }
@@ -187,6 +191,37 @@ def candidates(m: DataMap, assessment: Assessment) -> list[Candidate]:
     ):
         found.setdefault(c.change, c)
     return sorted(found.values(), key=lambda c: c.change)
+
+
+def negotiations(m: DataMap, assessment: Assessment) -> list[Candidate]:
+    """Answer which clients' residency clauses could be amended to match where data goes.
+
+    One item per client whose contractual limit is breached, widening the clause to the
+    places its data reaches (from the finding): a change for the client to agree to, so the
+    plan lists it apart from the fixes.
+    """
+    clients = {c.id: c for c in m.inventory.clients}
+    out = []
+    for f in assessment.findings:
+        if f.rule != "residency.contract_breach" or not f.subject.startswith("client:"):
+            continue
+        client = clients.get(f.subject.removeprefix("client:"))
+        if client is None or not client.residency or not f.countries:
+            continue
+        where = ", ".join(f.countries)
+        out.append(
+            Candidate(
+                "negotiate-clause",
+                (f"amend-residency:{client.id}={'+'.join(f.countries)}",),
+                f"Negotiate with {client.name or client.id}: amend its residency clause "
+                f"({', '.join(client.residency)}) to allow {where}",
+                "A negotiation item, not a fix: the client must agree to the amendment. "
+                "The alternative is to keep its data within the clause (the other actions "
+                "that resolve this finding).",
+                frozenset({f}),
+            )
+        )
+    return sorted(out, key=lambda c: c.change)
 
 
 def _systems(m: DataMap) -> dict[str, Any]:
@@ -486,7 +521,40 @@ def _ranked(m: DataMap, before: Assessment, as_of: date, top: int, budget: int) 
         covered |= eff.resolved
         plan.actions.append(_action(c, eff, by_key, new_by_key, before))
     _combine(m, plan, before, as_of, judged, reach)
+    _negotiate(m, plan, before, as_of, judged, reach, budget, before_bases)
     return plan
+
+
+def _negotiate(
+    m: DataMap,
+    plan: Plan,
+    before: Assessment,
+    as_of: date,
+    judged: dict[tuple[Any, ...], Any],
+    reach: _Reach,
+    budget: int,
+    before_bases: dict[Any, int],
+) -> None:
+    """Judge the negotiation items like the actions, most high findings first."""
+    by_key = {f.key: f for f in before.findings}
+    ranked = sorted(negotiations(m, before), key=lambda c: (*(-n for n in c.potential), c.change))
+    for c in ranked[budget:]:
+        plan.not_evaluated.append(f"{c.change}: beyond the evaluation budget of {budget}")
+    found = []
+    for c in ranked[:budget]:
+        try:
+            only = reach.of(c.changes)
+            after = _scenario(m, list(c.changes), as_of, judged, only)
+        except ScenarioError as err:
+            plan.not_evaluated.append(f"{c.change}: {err}")
+            continue
+        eff = _effect(before, after, before_bases, only)
+        if not eff.resolved:
+            plan.no_effect.append(c.change)
+            continue
+        found.append(_action(c, eff, by_key, {f.key: f for f in after.findings}, before))
+    found.sort(key=lambda a: (*(-a.resolves[s] for s in SEVERITIES), a.change))
+    plan.negotiations = found
 
 
 def _scenario(
@@ -523,6 +591,7 @@ class _Reach:
         """Return the subjects the changes can affect (None: anyone)."""
         from residency.whatif import (
             AddEntitySafeguard,
+            AmendResidency,
             StopAccess,
             parse_change,
         )
@@ -535,6 +604,8 @@ class _Reach:
                     found |= self.clients
                 else:
                     found.add(f"client:{change.client}")
+            elif isinstance(change, AmendResidency):
+                found.add(f"client:{change.client}")
             elif isinstance(change, AddEntitySafeguard):
                 for person in self.entities.get(change.entity, ()):
                     found.add(person)

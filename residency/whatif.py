@@ -254,21 +254,23 @@ class StopAccess:
 
     def apply(self, inv: Inventory, as_of: date) -> StopAccess:
         """Apply to ``inv`` (a copy) and return the change that undoes it."""
-        index = {p.id: i for i, p in enumerate(inv.staff)}
         if self.restore:
+            index = {p.id: i for i, p in enumerate(inv.staff)}
             for person_id, clients in self.restore:
                 _own_staff(inv, index[person_id]).clients = list(clients)
             return StopAccess(self.country, self.client)
-        if self.client != "*" and self.client not in {c.id for c in inv.clients}:
+        if self.client != "*" and all(c.id != self.client for c in inv.clients):
             msg = f"unknown client {self.client!r}"
             raise ScenarioError(msg)
         problem = places.place_problem(self.country)
         if problem:
             raise ScenarioError(problem)
         before = []
+        # The client test first: it is cheap, and few people serve any one client (the
+        # plan applies this once per client of a country, on 100x organisations).
         for i, person in enumerate(list(inv.staff)):
-            if _works_in(person, self.country) and (
-                self.client == "*" or self.client in person.clients
+            if (self.client == "*" or self.client in person.clients) and _works_in(
+                person, self.country
             ):
                 before.append((person.id, tuple(person.clients)))
                 person = _own_staff(inv, i)
@@ -283,6 +285,51 @@ class StopAccess:
             return f"give staff in {self.country} back their access"
         whom = "any client" if self.client == "*" else f"client {self.client}"
         return f"stop staff in {self.country} from accessing {whom}"
+
+
+@dataclass(frozen=True)
+class AmendResidency:
+    """Widen a client's contractual residency limit to more places (``restore`` undoes).
+
+    A change of contract, for the client to agree to: the plan offers it as a negotiation
+    item, never as a fix.
+    """
+
+    touches: ClassVar[tuple[str, ...]] = ()  # copies on write what it changes
+
+    client: str
+    allow: tuple[str, ...]
+    restore: tuple[str, ...] | None = None
+
+    def apply(self, inv: Inventory, as_of: date) -> AmendResidency:
+        """Apply to ``inv`` (a copy) and return the change that undoes it."""
+        at = next((i for i, c in enumerate(inv.clients) if c.id == self.client), None)
+        if at is None:
+            close = difflib.get_close_matches(self.client, [c.id for c in inv.clients], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"unknown client {self.client!r}{hint}"
+            raise ScenarioError(msg)
+        own = inv.clients[at].model_copy(deep=True)
+        inv.clients[at] = own
+        before = tuple(own.residency)
+        if self.restore is not None:
+            own.residency = list(self.restore)
+            return AmendResidency(self.client, ())
+        if not before:
+            msg = f"client {self.client!r} has no residency clause to amend"
+            raise ScenarioError(msg)
+        for code in self.allow:
+            problem = places.place_problem(code, allow_blocs=True)
+            if problem:
+                raise ScenarioError(problem)
+        own.residency = list(dict.fromkeys([*before, *self.allow]))
+        return AmendResidency(self.client, (), restore=before)
+
+    def describe(self) -> str:
+        """Say what the change does, in plain words."""
+        if self.restore is not None:
+            return f"put back {self.client}'s residency clause"
+        return f"amend {self.client}'s residency clause to allow {', '.join(self.allow)}"
 
 
 def _own_staff(inv: Inventory, i: int) -> Staff:
@@ -341,6 +388,7 @@ Change = (
     | AddSafeguard
     | AddEntitySafeguard
     | StopAccess
+    | AmendResidency
     | Offboard
 )
 
@@ -353,6 +401,7 @@ SYNTAX = {
     "add-entity-safeguard": "add-entity-safeguard:ENTITY NAME=SAFEGUARD",
     "stop-access": "stop-access:CC=CLIENT (or CC=* for every client)",
     "offboard": "offboard:SYSTEM",
+    "amend-residency": "amend-residency:CLIENT=CC (several joined by +)",
 }
 
 
@@ -401,11 +450,21 @@ def _parse(kind: str, rest: str) -> Change:
         return ReplaceSubprocessor(
             left, old.strip(), Subprocessor(name=name.strip(), countries=codes)
         )
-    if kind == "add-safeguard":
-        return AddSafeguard(left, right)
-    if kind == "add-entity-safeguard":
-        return AddEntitySafeguard(left, right)
+    simple: dict[str, Any] = {
+        "add-safeguard": AddSafeguard,
+        "add-entity-safeguard": AddEntitySafeguard,
+        "amend-residency": _amend,
+    }
+    if kind in simple:
+        return simple[kind](left, right)  # type: ignore[no-any-return]
     return StopAccess(left.upper(), right)
+
+
+def _amend(client: str, places_text: str) -> AmendResidency:
+    codes = tuple(c.strip().upper() for c in places_text.split("+") if c.strip())
+    if not codes:
+        raise ValueError(places_text)
+    return AmendResidency(client, codes)
 
 
 def apply_changes(

@@ -886,6 +886,14 @@ def plan(
         + (f" and introduce{'s' if shown == 1 else ''} {new}" if new else "")
         + f"; {left} remain.\n"
     )
+    if result.negotiations:
+        out.write("\nTo negotiate (changes of contract the client must agree to, not fixes):\n")
+    for action in result.negotiations:
+        fixed = ", ".join(f"{n} {s}" for s, n in action.resolves.items() if n)
+        new = ", ".join(f"{n} {s}" for s, n in action.introduces.items() if n)
+        out.write(f"- {action.title}: would resolve {fixed}")
+        out.write(f"; introduces {new}" if new else "")
+        out.write(f"\n  try it: residency whatif {shlex.quote(action.change)}\n")
     out.flush()
     _footer(_console(), "Finding ids and every action: --json.", as_of=args.as_of)
 

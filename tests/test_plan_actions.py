@@ -1,0 +1,104 @@
+"""The plan's newer action kinds (issue 11): each on a small inventory, with its effect."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import residency
+from residency.cli import app
+from residency.plan import Plan
+from residency.whatif import ScenarioError, parse_change
+
+AS_OF = "2026-12-02"
+
+CLAUSE = """\
+organisation: {name: Clause Test SAS, country: FR}
+staff:
+  - {id: eve, country: FR, clients: [bonne, libre]}
+clients:
+  - {id: bonne, name: Bonne SA, country: FR, data: [messages], systems: [chat], residency: [EEA]}
+  - {id: libre, name: Libre SA, country: FR, data: [messages], systems: [chat]}
+systems:
+  - id: chat
+    name: ChatCo
+    vendor: ChatCo Inc
+    vendor_country: US
+    safeguards: [EU SCC 2021]
+    hosting: [{provider: aws, region: us-east-1}]
+    data: [messages]
+"""
+
+
+def _load(tmp_path: Path, text: str) -> residency.DataMap:
+    path = tmp_path / "inventory.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return residency.load(path)
+
+
+@pytest.fixture
+def clause(tmp_path: Path) -> tuple[residency.DataMap, Plan]:
+    m = _load(tmp_path, CLAUSE)
+    return m, m.plan(as_of=AS_OF)
+
+
+def test_a_breached_clause_is_a_negotiation_item_not_a_fix(clause):
+    m, plan = clause
+    assert [a.change for a in plan.negotiations] == ["amend-residency:bonne=US"]
+    item = plan.negotiations[0]
+    assert item.kind == "negotiate-clause"
+    assert "negotiation item, not a fix" in item.how
+    breach = next(f for f in m.findings(as_of=AS_OF) if f.rule == "residency.contract_breach")
+    assert item.findings == (breach.id,)
+    assert item.resolves == {"high": 1, "medium": 0, "low": 0}
+    # Never ranked among the fixes, nor applied with them.
+    assert all(a.kind != "negotiate-clause" for a in plan.actions)
+    assert "amend-residency:bonne=US" not in plan.combined_changes
+
+
+def test_a_negotiation_items_effect_is_what_if_for_it_alone(clause):
+    m, plan = clause
+    item = plan.negotiations[0]
+    result = m.what_if(list(item.changes), as_of=AS_OF)
+    gone = [d for d in result.findings if d.change == "disappears"]
+    assert [(d.subject, d.rule) for d in gone] == [("client:bonne", "residency.contract_breach")]
+    assert not [d for d in result.findings if d.change == "appears"]
+
+
+def test_amend_residency_widens_the_clause_and_undoes_exactly(tmp_path):
+    from residency.whatif import apply_changes
+
+    m = _load(tmp_path, CLAUSE)
+    change = parse_change("amend-residency:bonne=US+CA")
+    changed, undo = apply_changes(m.inventory, [change], m.assessment().as_of)
+    assert next(c for c in changed.clients if c.id == "bonne").residency == ["EEA", "US", "CA"]
+    assert next(c for c in m.inventory.clients if c.id == "bonne").residency == ["EEA"]
+    back, _ = apply_changes(changed, undo, m.assessment().as_of)
+    assert next(c for c in back.clients if c.id == "bonne").residency == ["EEA"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("amend-residency:libre=US", "no residency clause"),
+        ("amend-residency:nobody=US", "unknown client"),
+        ("amend-residency:bonne=ZZ", "ZZ"),
+    ],
+)
+def test_amend_residency_refuses_what_cannot_be_amended(tmp_path, change, message):
+    m = _load(tmp_path, CLAUSE)
+    with pytest.raises(ScenarioError, match=message):
+        m.what_if([change], as_of=AS_OF)
+
+
+def test_cli_plan_lists_negotiations_apart(tmp_path):
+    path = tmp_path / "inventory.yaml"
+    path.write_text(CLAUSE, encoding="utf-8")
+    out = CliRunner().invoke(app, ["plan", "-i", str(path), "--as-of", AS_OF, "--no-pager"])
+    assert out.exit_code == 0, out.output
+    head, _, tail = out.output.partition("To negotiate")
+    assert "amend-residency" not in head
+    assert "Negotiate with Bonne SA: amend its residency clause (EEA) to allow US" in tail
