@@ -12,7 +12,7 @@ from residency.cli import _console, _err, app, user_errors
 
 convert_app = typer.Typer(
     name="convert",
-    help="Draft an inventory from a data map kept in another format (Fides manifests).",
+    help="Draft an inventory from a data map kept in another format (Fides, Transcend).",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -40,6 +40,32 @@ def fides(
         _err(f"warning: {skipped}")
     for note in draft.notes:
         _err(f"note: {note}")
+    systems = count(len(draft.data["systems"]), "system")
+    todos = count(len(draft.todos), "missing fact")
+    _console().print(
+        f"wrote {out}: a draft inventory of {systems} with {todos} marked # TODO; "
+        f"fill them, then run: residency check -i {out}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@convert_app.command("transcend")
+@user_errors
+def transcend(
+    path: Annotated[Path, typer.Argument(help="Transcend's transcend.yml (its data map as code).")],
+    out: OutOpt,
+) -> None:
+    """Draft an inventory from a transcend.yml: each missing fact is marked # TODO."""
+    from residency._files import write_atomically
+    from residency.interop.transcend_import import convert_transcend
+
+    draft = convert_transcend(path)
+    text = draft.to_yaml()
+    write_atomically(out, lambda fh: fh.write(text))
+    warnings = {str(w) for w in [*draft.conflicts, *draft.ambiguous]}
+    for note in draft.notes:
+        _err(f"{'warning' if note in warnings else 'note'}: {note}")
     systems = count(len(draft.data["systems"]), "system")
     todos = count(len(draft.todos), "missing fact")
     _console().print(

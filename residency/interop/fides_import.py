@@ -91,6 +91,13 @@ class Manifest:
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
 
+FIDES_HEADER = (
+    "# Draft inventory converted from Fides manifests by `residency convert fides`.",
+    "# Fides does not record where data lives: fill every TODO, then run",
+    "# `residency check -i THIS_FILE`; it lists what is still missing.",
+)
+
+
 @dataclass
 class Draft:
     """The drafted inventory: its data, its YAML text with TODO comments, and notes."""
@@ -100,6 +107,7 @@ class Draft:
     notes: list[str]
     skipped: list[Skipped]
     systems: list[dict[str, Any]] = field(default_factory=list)
+    header: tuple[str, ...] = FIDES_HEADER  # the comment lines the YAML starts with
 
     def to_yaml(self) -> str:
         """Return the draft as YAML, each missing fact marked with a ``# TODO`` comment."""
@@ -606,12 +614,7 @@ def _render(draft: Draft) -> str:
     for todo in draft.todos:
         head = todo.field.split(".", 1)[0]
         by_prefix.setdefault(head, []).append(todo)
-    lines = [
-        "# Draft inventory converted from Fides manifests by `residency convert fides`.",
-        "# Fides does not record where data lives: fill every TODO, then run",
-        "# `residency check -i THIS_FILE`; it lists what is still missing.",
-        "",
-    ]
+    lines = [*draft.header, ""]
     org = draft.data["organisation"]
     lines.append("organisation:" if org else "organisation: {}")
     for key, value in org.items():
