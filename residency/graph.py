@@ -158,7 +158,26 @@ class _Builder:
         self.edges.append((u, v, {"kind": kind, "field": field, "origin": origin, **attrs}))
 
     def flush(self) -> None:
-        self.G.add_edges_from(self.edges)
+        """Add the edges as ``add_edges_from`` does, keeping each edge's own attribute dict.
+
+        ``add_edges_from`` copies every edge's attributes into a new dict: at enterprise
+        size 1.5 million dicts made and 1.5 million dropped. The nodes, edges, their order
+        and a repeated edge's merged attributes are the same.
+        """
+        G = self.G
+        succ, pred, nodes = G._succ, G._pred, G._node
+        for u, v, attrs in self.edges:
+            if u not in succ:
+                succ[u], pred[u], nodes[u] = {}, {}, {}
+            if v not in succ:
+                succ[v], pred[v], nodes[v] = {}, {}, {}
+            known = succ[u].get(v)
+            if known is not None:
+                known.update(attrs)
+                continue
+            succ[u][v] = attrs
+            pred[v][u] = attrs
+        nx._clear_cache(G)
         self.edges = []
 
     def place(self, code: str) -> str:

@@ -6,6 +6,8 @@ import json
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from residency.cli import app
@@ -231,3 +233,29 @@ def test_a_bad_record_fails_the_schema(demo):
     record["steps"] = record["steps"][:5]
     with pytest.raises(jsonschema.ValidationError):
         validate(doc)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_the_fast_encoder_writes_what_json_dumps_writes(value):
+    # The export's rows go through orjson; the file must stay the text json.dumps gives
+    # (sorted keys, compact, non-ASCII kept), control characters and surrogates included.
+    from residency.export import _dump
+
+    expected = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert _dump(value) == expected
+
+
+def test_the_fast_encoder_falls_back_where_orjson_refuses():
+    from residency.export import _dump
+
+    for value in ({"a": ["\ud800", 2**70]}, {1: 2, 3: "b"}):
+        expected = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert _dump(value) == expected
