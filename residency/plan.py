@@ -536,7 +536,7 @@ def _negotiate(
     before_bases: dict[Any, int],
 ) -> None:
     """Judge the negotiation items like the actions, most high findings first."""
-    by_key = {f.key: f for f in before.findings}
+    by_key = _keyed(before)
     ranked = sorted(negotiations(m, before), key=lambda c: (*(-n for n in c.potential), c.change))
     for c in ranked[budget:]:
         plan.not_evaluated.append(f"{c.change}: beyond the evaluation budget of {budget}")
@@ -552,7 +552,7 @@ def _negotiate(
         if not eff.resolved:
             plan.no_effect.append(c.change)
             continue
-        found.append(_action(c, eff, by_key, {f.key: f for f in after.findings}, before))
+        found.append(_action(c, eff, by_key, _keyed(after), before))
     found.sort(key=lambda a: (*(-a.resolves[s] for s in SEVERITIES), a.change))
     plan.negotiations = found
 
@@ -686,3 +686,8 @@ def _combine(
     plan.combined_introduces = _by_severity([new[k] for k in new.keys() - old.keys()])
     untouched = [f for f in before.findings if only is not None and f.subject not in only]
     plan.remaining = _by_severity([*untouched, *after.findings])
+
+
+def _keyed(assessment: Assessment) -> dict[tuple[str, ...], Finding]:
+    """Return the assessment's findings by their natural key."""
+    return {f.key: f for f in assessment.findings}

@@ -456,7 +456,7 @@ def _parse(kind: str, rest: str) -> Change:
         "amend-residency": _amend,
     }
     if kind in simple:
-        return simple[kind](left, right)  # type: ignore[no-any-return]
+        return simple[kind](left, right)
     return StopAccess(left.upper(), right)
 
 
