@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from residency.datamap import DataMap
+    from residency.model import Inventory
 
 TOP = 10  # actions checked together and shown by default
 BUDGET = 40  # candidates judged with what-if, those addressing the most findings first
@@ -565,9 +566,34 @@ def _scenario(
     only: set[str] | None = None,
 ) -> Assessment:
     from residency.findings import assess_all
+    from residency.graph import build_graph
+    from residency.whatif import apply_changes, parse_change
 
-    graph = m.scenario(changes, as_of=as_of).graph
+    changed, _ = apply_changes(m.inventory, [parse_change(c) for c in changes], as_of)
+    # Rebuilding the whole graph was most of a scenario's time (docs/performance.md): the
+    # subjects a change reaches need only their own entries and the people serving them.
+    graph = build_graph(changed if only is None else _focus(changed, only))
     return assess_all(graph, as_of=as_of, judged=judged, only=only)
+
+
+def _focus(inventory: Inventory, subjects: set[str]) -> Inventory:
+    """Return the part of ``inventory`` the findings of ``subjects`` depend on.
+
+    That is their own entries, the staff serving the clients among them (each serving
+    only those clients) and every system; the organisation stays whole.
+    """
+    clients = [c for c in inventory.clients if f"client:{c.id}" in subjects]
+    kept = {c.id for c in clients}
+    staff = []
+    for person in inventory.staff:
+        served = [c for c in person.clients if c in kept]
+        if served or f"staff:{person.id}" in subjects:
+            if len(served) != len(person.clients):
+                person = person.model_copy(update={"clients": served})
+            staff.append(person)
+    focused = inventory.model_copy(update={"clients": clients, "staff": staff})
+    focused.origins.update(inventory.origins)
+    return focused
 
 
 class _Reach:

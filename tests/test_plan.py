@@ -271,3 +271,30 @@ def test_an_instrument_two_regimes_accept_is_signed_once_in_the_combined_plan():
     plan = m.plan(as_of="2021-06-01")
     assert len(plan.combined_changes) == len(set(plan.combined_changes))
     assert plan.combined_resolves["high"] > 0
+
+
+@pytest.mark.parametrize("source", [SMALL, None], ids=["small", "demo"])
+def test_a_scenario_judged_on_the_focused_graph_equals_the_full_graph(source):
+    """The plan builds each scenario's graph from only the entries the reached subjects
+    depend on; their findings and bases must be those of the whole organisation's graph."""
+    from datetime import date
+
+    from residency.findings import assess_all
+    from residency.plan import _bases, _Reach, _scenario, candidates, negotiations
+
+    m = residency.load(source) if source else residency.load()
+    day = date.fromisoformat(AS_OF)
+    before = m.assessment(as_of=day)
+    reach = _Reach(m, before)
+    tried = 0
+    for c in [*candidates(m, before), *negotiations(m, before)]:
+        only = reach.of(c.changes)
+        if only is None:
+            continue
+        focused = _scenario(m, list(c.changes), day, {}, only)
+        full = assess_all(m.scenario(list(c.changes), as_of=day).graph, as_of=day, only=only)
+        assert [repr(f) for f in focused.findings] == [repr(f) for f in full.findings], c.change
+        assert _bases(focused) == _bases(full), c.change
+        assert [repr(r) for r in focused.routes] == [repr(r) for r in full.routes], c.change
+        tried += 1
+    assert tried >= 3
