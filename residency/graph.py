@@ -177,7 +177,9 @@ class _Builder:
                 continue
             succ[u][v] = attrs
             pred[v][u] = attrs
-        nx._clear_cache(G)
+        clear = getattr(nx, "_clear_cache", None)
+        if clear is not None:  # networkx 3.3+ caches per graph; the direct writes bypass it
+            clear(G)
         self.edges = []
 
     def place(self, code: str) -> str:
