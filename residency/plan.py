@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -497,17 +498,8 @@ def _ranked(m: DataMap, before: Assessment, as_of: date, top: int, budget: int) 
     judged: dict[tuple[Any, ...], Any] = {}  # most legal questions are the same in every scenario
     reach = _Reach(m, before)
     ranked = sorted(candidates(m, before), key=lambda c: tuple(-n for n in c.potential))
-    for c in ranked[budget:]:
-        plan.not_evaluated.append(f"{c.change}: beyond the evaluation budget of {budget}")
-    for c in ranked[:budget]:
-        try:
-            only = reach.of(c.changes)
-            after = _scenario(m, list(c.changes), as_of, judged, only)
-        except ScenarioError as err:
-            plan.not_evaluated.append(f"{c.change}: {err}")
-            continue
-        new_by_key: dict[tuple[str, ...], Finding] = {f.key: f for f in after.findings}
-        effects[c.change] = (c, _effect(before, after, before_bases, only), new_by_key)
+    for c, after, only in _judged(m, plan, ranked, as_of, judged, reach, budget):
+        effects[c.change] = (c, _effect(before, after, before_bases, only), _keyed(after))
     covered: set[tuple[str, ...]] = set()
     pending = dict(effects)
     while pending:
@@ -539,16 +531,8 @@ def _negotiate(
     """Judge the negotiation items like the actions, most high findings first."""
     by_key = _keyed(before)
     ranked = sorted(negotiations(m, before), key=lambda c: (*(-n for n in c.potential), c.change))
-    for c in ranked[budget:]:
-        plan.not_evaluated.append(f"{c.change}: beyond the evaluation budget of {budget}")
     found = []
-    for c in ranked[:budget]:
-        try:
-            only = reach.of(c.changes)
-            after = _scenario(m, list(c.changes), as_of, judged, only)
-        except ScenarioError as err:
-            plan.not_evaluated.append(f"{c.change}: {err}")
-            continue
+    for c, after, only in _judged(m, plan, ranked, as_of, judged, reach, budget):
         eff = _effect(before, after, before_bases, only)
         if not eff.resolved:
             plan.no_effect.append(c.change)
@@ -556,6 +540,29 @@ def _negotiate(
         found.append(_action(c, eff, by_key, _keyed(after), before))
     found.sort(key=lambda a: (*(-a.resolves[s] for s in SEVERITIES), a.change))
     plan.negotiations = found
+
+
+def _judged(
+    m: DataMap,
+    plan: Plan,
+    ranked: list[Candidate],
+    as_of: date,
+    judged: dict[tuple[Any, ...], Any],
+    reach: _Reach,
+    budget: int,
+) -> Iterator[tuple[Candidate, Assessment, set[str] | None]]:
+    """Yield each candidate within the budget with its scenario's assessment; list the
+    others, and those what-if refuses, in ``plan.not_evaluated`` with the reason."""
+    for c in ranked[budget:]:
+        plan.not_evaluated.append(f"{c.change}: beyond the evaluation budget of {budget}")
+    for c in ranked[:budget]:
+        try:
+            only = reach.of(c.changes)
+            after = _scenario(m, list(c.changes), as_of, judged, only)
+        except ScenarioError as err:
+            plan.not_evaluated.append(f"{c.change}: {err}")
+            continue
+        yield c, after, only
 
 
 def _scenario(

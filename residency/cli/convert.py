@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,14 +40,7 @@ def fides(
         _err(f"warning: {skipped}")
     for note in draft.notes:
         _err(f"note: {note}")
-    systems = count(len(draft.data["systems"]), "system")
-    todos = count(len(draft.todos), "missing fact")
-    _console().print(
-        f"wrote {out}: a draft inventory of {systems} with {todos} marked # TODO; "
-        f"fill them, then run: residency check -i {out}",
-        highlight=False,
-        markup=False,
-    )
+    _wrote(out, draft)
 
 
 @convert_app.command("transcend")
@@ -66,6 +59,11 @@ def transcend(
     warnings = {str(w) for w in [*draft.conflicts, *draft.ambiguous]}
     for note in draft.notes:
         _err(f"{'warning' if note in warnings else 'note'}: {note}")
+    _wrote(out, draft)
+
+
+def _wrote(out: Path, draft: Any) -> None:
+    """Say where the draft went and what is left to fill."""
     systems = count(len(draft.data["systems"]), "system")
     todos = count(len(draft.todos), "missing fact")
     _console().print(
