@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from residency._words import count
@@ -34,16 +35,18 @@ class InventoryProblem:
         return f"{self.file} {unit} {self.line}: {self.field}: {self.message}"
 
 
-class InventoryError(ResidencyError, ValueError):
-    """An inventory failed validation; ``problems`` lists every problem found.
+class ProblemsError(ResidencyError, ValueError):
+    """A file a user gave failed validation; ``problems`` lists every problem found.
 
     The message shows at most ``limit`` problems and at most 10 of one kind, then says how
     many more of that kind there are, so a huge broken file gives a short message.
     """
 
-    def __init__(self, problems: list[InventoryProblem], *, limit: int = 50) -> None:
+    subject = "the files"  # what the message says the problems are in
+
+    def __init__(self, problems: Sequence[InventoryProblem], *, limit: int = 50) -> None:
         self.problems = sorted(set(problems), key=_problem_key)
-        head = f"{count(len(self.problems), 'problem')} in the inventory"
+        head = f"{count(len(self.problems), 'problem')} in {self.subject}"
         super().__init__("\n".join([head, *summary_lines(self.problems, limit)]))
 
     def summary_lines(self, limit: int = 50) -> list[str]:
@@ -51,14 +54,16 @@ class InventoryError(ResidencyError, ValueError):
         return summary_lines(self.problems, limit)
 
 
-class PolicyError(ResidencyError, ValueError):
+class InventoryError(ProblemsError):
+    """An inventory failed validation; ``problems`` lists every problem found."""
+
+    subject = "the inventory"
+
+
+class PolicyError(ProblemsError):
     """A policy file failed validation; ``problems`` lists every problem found (file, line)."""
 
-    def __init__(self, problems: list[InventoryProblem], *, limit: int = 50) -> None:
-        self.problems = sorted(set(problems), key=_problem_key)
-        count = len(self.problems)
-        head = f"{count:,} problem{'s' if count != 1 else ''} in the policy"
-        super().__init__("\n".join([head, *summary_lines(self.problems, limit)]))
+    subject = "the policy"
 
 
 def problem_kind(problem: InventoryProblem) -> str:

@@ -32,8 +32,7 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from residency._errors import InventoryProblem, ResidencyError
-from residency._words import count
+from residency._errors import InventoryProblem, ProblemsError
 from residency._yaml import clip, line_map, load_document
 from residency.categories import TRAIN_AI_USE, categories
 from residency.limits import Limits, current
@@ -54,13 +53,10 @@ RESOURCE_KEYS = (
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # residency's id pattern (model.Id)
 
 
-class FidesImportError(ResidencyError, ValueError):
+class FidesImportError(ProblemsError):
     """Fides files could not be read or hold invalid resources; ``problems`` lists them."""
 
-    def __init__(self, problems: Sequence[InventoryProblem]) -> None:
-        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.field))
-        head = f"{count(len(self.problems), 'problem')} in the Fides files"
-        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems[:50])]))
+    subject = "the Fides files"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,8 +32,7 @@ from typing import Any
 
 import pycountry
 
-from residency._errors import InventoryProblem, ResidencyError
-from residency._words import count
+from residency._errors import InventoryProblem, ProblemsError
 from residency._yaml import clip, line_map, load_document
 from residency.interop.fides_import import (
     Draft,
@@ -98,13 +96,10 @@ _FIELDS: dict[str, dict[str, str]] = {
 }
 
 
-class TranscendImportError(ResidencyError, ValueError):
+class TranscendImportError(ProblemsError):
     """A transcend.yml could not be read or holds malformed records; ``problems`` lists them."""
 
-    def __init__(self, problems: Sequence[InventoryProblem]) -> None:
-        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.field))
-        head = f"{count(len(self.problems), 'problem')} in the Transcend file"
-        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems[:50])]))
+    subject = "the Transcend file"
 
 
 @dataclass(frozen=True)
