@@ -357,7 +357,7 @@ def place_code(country: str | None, subdivision: str | None) -> tuple[str | None
         return subdivision, None
     if not country:
         return None, None
-    if is_bloc(country) or country == "EU":
+    if is_bloc(country):
         return None, f"{country} is a bloc, not a country: which member state?"
     if not is_country(country):
         return None, f"{country!r} is not an ISO 3166-1 country code"
