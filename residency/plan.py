@@ -4,10 +4,11 @@ Candidate actions come from the findings and the inventory, each one a what-if c
 library can apply (:mod:`residency.whatif`): opt out of a vendor's AI training, stop using a
 system whose plan allows no opt-out, sign the safeguard the origin's regime accepts (its
 name from ``data/jurisdictions``), move a system to a residency option its vendor sells
-(from ``data/vendors``), stop access from a country, move a contractor's entity onto a
-safeguard. Each candidate is judged alone on the same as-of date; the plan then orders them
-greedily, so that the first actions resolve the most high-severity findings not already
-resolved by an earlier one, and checks the top actions applied together.
+(from ``data/vendors``), keep a system's data from a sub-processor that receives it with no
+basis, stop access from a country, move a contractor's entity onto a safeguard. Each
+candidate is judged alone on the same as-of date; the plan then orders them greedily, so
+that the first actions resolve the most high-severity findings not already resolved by an
+earlier one, and checks the top actions applied together.
 
 >>> import residency
 >>> plan = residency.load().plan(as_of="2026-12-02")
@@ -189,6 +190,7 @@ def candidates(m: DataMap, assessment: Assessment) -> list[Candidate]:
         *_ai_candidates(m, assessment),
         *_safeguard_candidates(m, assessment),
         *_move_candidates(m, assessment),
+        *_subprocessor_candidates(m, assessment),
         *_access_candidates(assessment),
     ):
         found.setdefault(c.change, c)
@@ -405,6 +407,44 @@ def _other_options(system: Any, vendor: Any) -> list[Any]:
         and sorted({h.place() for h in option.hosting}) != current
         and not (system.plan and option.plans is not None and system.plan not in option.plans)
     ]
+
+
+def _subprocessor_candidates(m: DataMap, assessment: Assessment) -> list[Candidate]:
+    """Offer to keep a system's data away from a sub-processor that receives it with no basis.
+
+    One action per (system, sub-processor) named in the inventory. No alternative
+    sub-processor is offered: nothing in the inventory or the vendor catalogue records one,
+    so replacing it is left to the person who knows the market.
+    """
+    systems = _systems(m)
+    routes = {r.id: r for r in assessment.routes}
+    troubled: dict[tuple[str, str], set[Finding]] = {}
+    for f in assessment.findings:
+        if f.rule not in _TRANSFER_RULES:
+            continue
+        for r in (routes.get(rid) for rid in f.routes):
+            if r is None or r.basis != "no_basis" or r.key.recipient_type != "subprocessor":
+                continue
+            for node in r.systems:
+                system = systems.get(node.removeprefix("system:"))
+                if system is not None and any(s.name == r.recipient for s in system.subprocessors):
+                    troubled.setdefault((system.id, r.recipient), set()).add(f)
+    out = []
+    for (system_id, name), found in sorted(troubled.items()):
+        system = systems[system_id]
+        out.append(
+            Candidate(
+                "remove-subprocessor",
+                (f"remove-subprocessor:{system_id}={name}",),
+                f"Keep {system.name or system_id}'s data away from its sub-processor {name}",
+                f"Ask {system.vendor or 'the vendor'} whether your data can be kept from "
+                f"{name}, or object to it under the sub-processor terms of the DPA (a vendor "
+                "may answer by ending the service). Signing a safeguard, where another action "
+                "offers one, keeps the service as it is.",
+                frozenset(found),
+            )
+        )
+    return out
 
 
 def _access_candidates(assessment: Assessment) -> list[Candidate]:

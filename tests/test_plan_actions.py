@@ -102,3 +102,56 @@ def test_cli_plan_lists_negotiations_apart(tmp_path):
     head, _, tail = out.output.partition("To negotiate")
     assert "amend-residency" not in head
     assert "Negotiate with Bonne SA: amend its residency clause (EEA) to allow US" in tail
+
+
+SUBPROCESSOR = """\
+organisation: {name: Sub Test SAS, country: FR}
+staff:
+  - {id: eve, country: FR, clients: [bonne]}
+clients:
+  - {id: bonne, name: Bonne SA, country: FR, data: [messages], systems: [chat]}
+systems:
+  - id: chat
+    name: ChatCo
+    vendor: ChatCo GmbH
+    vendor_country: DE
+    hosting: [{country: DE}]
+    data: [messages]
+    subprocessors:
+      - {name: Far Support Pvt Ltd, purpose: customer support, countries: [IN]}
+      - {name: Near Hosting SE, purpose: hosting, countries: [FR]}
+"""
+
+
+def test_a_sub_processor_with_no_basis_is_offered_for_removal(tmp_path):
+    m = _load(tmp_path, SUBPROCESSOR)
+    plan = m.plan(as_of=AS_OF)
+    removal = next(a for a in plan.actions if a.kind == "remove-subprocessor")
+    assert removal.change == "remove-subprocessor:chat=Far Support Pvt Ltd"
+    assert "Far Support Pvt Ltd" in removal.title and "ChatCo" in removal.title
+    assert "ChatCo GmbH" in removal.how  # whom to ask
+    gap = [f for f in m.findings(as_of=AS_OF) if f.rule == "transfer.no_basis"]
+    assert gap and set(removal.findings) == {f.id for f in gap}
+    # Only the sub-processor without a basis is offered, never the one inside the EEA.
+    offered = [a.change for a in plan.actions] + plan.no_effect + plan.not_evaluated
+    assert not [c for c in offered if "Near Hosting SE" in c]
+    # Its effect is what-if's answer for it alone.
+    result = m.what_if(list(removal.changes), as_of=AS_OF)
+    gone = {d.subject for d in result.findings if d.change == "disappears"}
+    assert gone == {f.subject for f in gap}
+
+
+def test_signing_ranks_before_removing_at_equal_effect(tmp_path):
+    m = _load(tmp_path, SUBPROCESSOR)
+    kinds = [a.kind for a in m.plan(as_of=AS_OF).actions]
+    assert kinds.index("add-safeguard") < kinds.index("remove-subprocessor")
+
+
+def test_a_removal_in_the_exported_plan_follows_the_schema(tmp_path):
+    from residency.export import validate
+
+    m = _load(tmp_path, SUBPROCESSOR)
+    document = m.export(as_of=AS_OF, with_plan=True)
+    kinds = {a["kind"] for a in document["action_plan"]["actions"]}
+    assert "remove-subprocessor" in kinds
+    validate(dict(document))
