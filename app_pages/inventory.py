@@ -73,14 +73,14 @@ st.subheader(f"Export for legal review: {m.name}")
 cols = st.columns(3)
 cols[0].download_button(
     "JSON export (schema residency-export/2)",
-    ui.download(m, as_of, "json"),
+    lambda: ui.download(m, as_of, "json"),  # made on click: tens of MB for a large map
     file_name="residency-export.json",
     mime="application/json",
     key="export-json",
 )
 cols[1].download_button(
     "Transfer register by route (CSV)",
-    ui.download(m, as_of, "csv"),
+    lambda: ui.download(m, as_of, "csv"),
     file_name="transfer-routes.csv",
     mime="text/csv",
     key="export-csv",

@@ -30,7 +30,7 @@ if subject != "(choose a subject)":
 cols = st.columns(2)
 cols[0].download_button(
     "Download the register by route (CSV)",
-    ui.download(m, as_of, "csv"),  # the same file as the CLI's
+    lambda: ui.download(m, as_of, "csv"),  # the same file as the CLI's, made on click
     file_name="transfer-routes.csv",
     mime="text/csv",
     key="routes-csv",
@@ -38,7 +38,7 @@ cols[0].download_button(
 if subject != "(choose a subject)":
     cols[1].download_button(
         f"Download the transfers of {names.get(subject, subject)} (CSV)",
-        m.transfers(subject, as_of=as_of).to_csv().encode("utf-8"),
+        lambda: m.transfers(subject, as_of=as_of).to_csv().encode("utf-8"),
         file_name="transfers.csv",
         mime="text/csv",
         key="transfers-csv",

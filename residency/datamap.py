@@ -371,8 +371,11 @@ class DataMap:
         >>> {s for r in load().routes("client:fennwerk") for s in r.subjects}
         {'client:fennwerk'}
         """
-        routes = self.assessment(as_of=as_of, subject=subject).routes
-        return RouteList(routes, labels=self._labels())
+        found = self.assessment(as_of=as_of, subject=subject)
+        # The register's tables are built once per assessment, however often a page asks.
+        memo: dict[Any, Any] = found.derived("routes.tables", dict)
+        labels = found.derived("routes.labels", self._labels)
+        return RouteList(found.routes, labels=dict(labels), memo=memo)
 
     def _labels(self) -> dict[str, str]:
         return {s: self.graph.nodes[s]["label"] for s in query.subjects(self.graph)}
@@ -455,9 +458,26 @@ class RouteList(_FrameList):
 
     data: list[Route]
 
-    def __init__(self, routes: list[Any] | None = None, *, labels: dict[str, str] | None = None):
+    def __init__(
+        self,
+        routes: list[Any] | None = None,
+        *,
+        labels: dict[str, str] | None = None,
+        memo: dict[Any, Any] | None = None,
+    ):
         super().__init__(routes or [])
         self.labels = labels or {}
+        self._memo = memo  # tables already made from these very routes and labels
+
+    def _remembered(self, what: str, build: Any) -> Any:
+        if self._memo is None:
+            return build()
+        # Routes are immutable: the same objects in the same order, with the same labels,
+        # make the same table, whatever was done to the list in between.
+        key = (what, tuple(map(id, self.data)), tuple(self.labels.items()))
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def by_basis(self) -> dict[str, int]:
         """Answer how many routes rest on each basis, best first (``vocabulary.BASES``)."""
@@ -494,10 +514,13 @@ class RouteList(_FrameList):
         """Return one row per route (subjects joined)."""
         import io
 
-        text = self.to_csv()
         import pandas as pd
 
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        def build() -> pd.DataFrame:
+            return pd.read_csv(io.StringIO(self.to_csv()), dtype=str, keep_default_na=False)
+
+        frame: pd.DataFrame = self._remembered("frame", build)
+        return frame.copy()
 
     def readable_frame(self) -> pd.DataFrame:
         """Return the register as a lawyer reads it: subjects by name, from (the origin
@@ -520,7 +543,8 @@ class RouteList(_FrameList):
         """Return the register by route as CSV, safe to open in a spreadsheet."""
         from residency.export import routes_csv
 
-        return routes_csv(self.data, self.labels)
+        text: str = self._remembered("csv", lambda: routes_csv(self.data, self.labels))
+        return text
 
 
 def _readable(

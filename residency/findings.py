@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 
@@ -127,6 +127,9 @@ class Finding:
 EVIDENCE_LIMIT = 10  # evidence paths shown per finding; the rest are counted, never hidden
 
 
+_T = TypeVar("_T")
+
+
 @dataclass
 class Assessment:
     """Every subject's data, routes and findings on one date.
@@ -144,6 +147,18 @@ class Assessment:
     context: Context | None = field(default=None, repr=False)
     _results: dict[str, WhereResult] | None = field(default=None, repr=False)
     _transfers: list[Transfer] | None = field(default=None, repr=False)
+    _derived: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """Return the answer ``build`` computes from this assessment, computed once per key.
+
+        An assessment never changes once made, so what is derived from it (the map's
+        country frame for some filters, the register as a table) holds for as long as it
+        lives. Callers return a copy of anything mutable.
+        """
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     @property
     def results(self) -> dict[str, WhereResult]:

@@ -144,13 +144,21 @@ class Filters:
 def locations(assessment: Assessment, filters: Filters | None = None) -> list[Location]:
     """Return every location in the assessment that passes the filters."""
     f = filters or Filters()
+    return list(assessment.derived(("geo.locations", f), lambda: _locations(assessment, f)))
+
+
+def _locations(assessment: Assessment, f: Filters) -> list[Location]:
     return [loc for r in assessment.results.values() for loc in r.locations if f.keep(loc)]
 
 
 def transfers(assessment: Assessment, filters: Filters | None = None) -> list[Transfer]:
     """Return every transfer in the assessment whose location passes the filters."""
     f = filters or Filters()
-    return [t for t in assessment.transfers if f.keep(t.location)]
+    return list(
+        assessment.derived(
+            ("geo.transfers", f), lambda: [t for t in assessment.transfers if f.keep(t.location)]
+        )
+    )
 
 
 def findings(
@@ -159,8 +167,14 @@ def findings(
     """Return the findings about the subjects whose data passes the filters (most severe
     first): what the map's metrics count."""
     if subjects is None:
-        subjects = {loc.subject for loc in locations(assessment, filters)}
-        subjects |= {t.location.subject for t in transfers(assessment, filters)}
+        f = filters or Filters()
+        return list(assessment.derived(("geo.findings", f), lambda: _findings(assessment, f)))
+    return [f for f in assessment.findings if f.subject in subjects]
+
+
+def _findings(assessment: Assessment, filters: Filters) -> list[Finding]:
+    subjects = {loc.subject for loc in locations(assessment, filters)}
+    subjects |= {t.location.subject for t in transfers(assessment, filters)}
     return [f for f in assessment.findings if f.subject in subjects]
 
 
@@ -175,6 +189,13 @@ def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd
     :data:`STATUS_ORDER`), ``status_label``, ``reason`` (the worst finding's title or the
     basis) and geometry. A country the data only comes from is a row too.
     """
+    # An app rerun asks again for the same filters: answer from the assessment's memo.
+    f = filters or Filters()
+    frame = assessment.derived(("geo.country_frame", f), lambda: _country_frame(assessment, f))
+    return frame.copy()
+
+
+def _country_frame(assessment: Assessment, filters: Filters) -> gpd.GeoDataFrame:
     locs = locations(assessment, filters)
     moved = transfers(assessment, filters)
     by_country: dict[str, dict[str, Any]] = defaultdict(
@@ -265,6 +286,12 @@ def flow_frame(
     """Answer which transfers go from where to where: one LineString per origin, destination
     and basis (or, with ``by_basis=False``, per origin and destination with the worst basis),
     with how many transfers and subjects it carries."""
+    f = filters or Filters()
+    key = ("geo.flow_frame", f, by_basis)
+    return assessment.derived(key, lambda: _flow_frame(assessment, f, by_basis)).copy()
+
+
+def _flow_frame(assessment: Assessment, filters: Filters, by_basis: bool) -> gpd.GeoDataFrame:
     groups: dict[tuple[str, str, str], list[Transfer]] = defaultdict(list)
     for t in transfers(assessment, filters):
         pair = (places.country_of(t.origin), places.country_of(t.location.country))
