@@ -7,7 +7,10 @@ from datetime import date
 import pytest
 
 from residency import InventoryError
+from residency.assessments import coverage
 from residency.inventory import parse_inventory_text
+from residency.model import AssessmentRecord
+from residency.routes import Route, RouteKey
 from residency.store import Store
 
 RECORD = """
@@ -190,3 +193,101 @@ def test_the_store_keeps_the_assessments(db_url, small_text):
     )
     assert store.load_inventory("Tiny Agency@1").assessments == []
     assert not store.import_inventory(recorded).changed
+
+
+# -- matching ------------------------------------------------------------------------------
+
+
+def _route(
+    *,
+    regimes=("EU-GDPR",),
+    destination="US",
+    recipient="Amazon Web Services, Inc.",
+    systems=("system:slack",),
+):
+    key = RouteKey(
+        tuple(regimes), destination, recipient, "subprocessor", "processed", "safeguard", "EU SCC"
+    )
+    return Route(key, ("client:acme",), tuple(systems), ("messages",), ())
+
+
+def _record(**fields):
+    base = {"id": "tia-1", "system": "slack", "destination": "US", "completed": "2025-03-01"}
+    return AssessmentRecord.model_validate({**base, **fields})
+
+
+DAY = date(2026, 6, 1)
+
+MATCHES = [
+    ("same country", {}, {}, True),
+    ("a country covers its subdivision", {}, {"destination": "US-VA"}, True),
+    ("a subdivision does not cover its country", {"destination": "US-VA"}, {}, False),
+    ("another country", {"destination": "IN"}, {}, False),
+    ("system among several", {}, {"systems": ("system:hubspot", "system:slack")}, True),
+    ("another system", {"system": "zendesk"}, {}, False),
+    ("recipient, other case and spaces", {"recipient": "  amazon web SERVICES, inc. "}, {}, True),
+    ("recipient alone", {"system": None, "recipient": "Amazon Web Services, Inc."}, {}, True),
+    ("another recipient", {"recipient": "Google LLC"}, {}, False),
+    ("origins: the EEA covers EU-GDPR", {"origins": ["EEA"]}, {}, True),
+    ("origins: the EU does not (Norway...)", {"origins": ["EU"]}, {}, False),
+    ("origins: GB does not cover EU-GDPR", {"origins": ["GB"]}, {}, False),
+    (
+        "origins: EEA and GB cover UK-GDPR",
+        {"origins": ["EEA", "GB"]},
+        {"regimes": ("UK-GDPR",)},
+        True,
+    ),
+    (
+        "origins: Quebec alone not PIPEDA too",
+        {"origins": ["CA-QC"]},
+        {"regimes": ("CA-PIPEDA", "CA-QC")},
+        False,
+    ),
+    ("origins: CA covers both", {"origins": ["CA"]}, {"regimes": ("CA-PIPEDA", "CA-QC")}, True),
+    (
+        "origins: no regime data is covered by nothing",
+        {"origins": ["AQ"]},
+        {"regimes": ("AQ (no regime data)",)},
+        False,
+    ),
+    ("no origins: every regime", {}, {"regimes": ("AQ (no regime data)",)}, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("record", "route", "covered"),
+    [c[1:] for c in MATCHES],
+    ids=[c[0] for c in MATCHES],
+)
+def test_matching(record, route, covered):
+    found = coverage([_record(**record)], _route(**route), DAY)
+    assert found.covered is covered
+    assert found.expired == ()
+
+
+@pytest.mark.parametrize(
+    ("completed", "review_by", "covered", "expired"),
+    [
+        ("2025-03-01", None, True, False),
+        ("2025-03-01", "2026-06-02", True, False),  # the day before review_by still counts
+        ("2025-03-01", "2026-06-01", False, True),  # on review_by it no longer does
+        ("2026-06-01", None, True, False),  # completed that day
+        ("2026-06-02", None, False, False),  # completed after the date: not yet
+    ],
+)
+def test_dates(completed, review_by, covered, expired):
+    record = _record(completed=completed, review_by=review_by)
+    found = coverage([record], _route(), DAY)
+    assert (found.covered, bool(found.expired)) == (covered, expired)
+
+
+def test_the_latest_covering_record_is_shown_and_expired_ones_listed():
+    old = _record(id="tia-old", completed="2023-01-01", review_by="2025-01-01")
+    new = _record(id="tia-new", completed="2025-06-01")
+    newer = _record(id="tia-newer", completed="2026-01-01")
+    found = coverage([old, new, newer], _route(), "2026-06-01")
+    assert found.record is not None
+    assert found.record.id == "tia-newer"
+    assert [r.id for r in found.covering] == ["tia-newer", "tia-new"]
+    assert [r.id for r in found.expired] == ["tia-old"]
+    assert coverage([old], _route(), "2024-06-01").covered
