@@ -16,7 +16,7 @@ from residency._errors import PolicyError
 from residency.assessments import coverage
 from residency.inventory import demo_path, parse_inventory_text
 from residency.model import AssessmentRecord
-from residency.policy import evaluate, parse_policy_text
+from residency.policy import evaluate, parse_policy_text, starter_path
 from residency.routes import Route, RouteKey
 from residency.store import Store
 
@@ -454,3 +454,10 @@ def test_a_record_never_adds_violations_and_removes_those_of_the_routes_it_cover
     after = {v.route for v in evaluate(policy, assessment, with_record).violations}
     assert after <= before
     assert before - after == {r.id for r in routes if _oracle(record, r)}
+
+
+def test_the_starter_policy_requires_tias(demo):
+    report = demo.check_policy(starter_path(), as_of=POLICY_DAY)
+    found = report.by_rule()["tias-recorded"]
+    assert {v.route for v in found} == set(_tia_routes(demo))
+    assert {v.severity for v in found} == {"medium"}
