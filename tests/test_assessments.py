@@ -461,3 +461,33 @@ def test_the_starter_policy_requires_tias(demo):
     found = report.by_rule()["tias-recorded"]
     assert {v.route for v in found} == set(_tia_routes(demo))
     assert {v.severity for v in found} == {"medium"}
+
+
+def test_the_check_passes_in_ci_once_every_tia_is_recorded(demo, tmp_path):
+    from typer.testing import CliRunner
+
+    from residency.cli import app
+
+    pairs = sorted({(r.systems[0], r.destination) for r in _tia_routes(demo).values()})
+    lines = ["", "assessments:"]
+    for system, destination in pairs:
+        sid = system.removeprefix("system:")
+        lines += [
+            f"  - id: tia-{sid}-{destination.lower()}",
+            f"    system: {sid}",
+            f"    destination: {destination}",
+            "    completed: 2026-01-15",
+        ]
+    recorded = _demo_with(tmp_path, "\n".join(lines) + "\n").inventory  # valid as written
+    assert len(recorded.assessments) == len(pairs)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(REQUIRE_TIA, encoding="utf-8")
+    args = ["check", "-i", str(tmp_path / "demo"), "-p", str(policy), "--as-of", POLICY_DAY]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "ok   tias-recorded" in result.output
+    before = CliRunner().invoke(app, [*args[:2], str(demo_path()), *args[3:]])
+    assert before.exit_code == 1
+    assert "FAIL tias-recorded" in before.output
+    early = CliRunner().invoke(app, [*args[:-1], "2025-12-31"])  # before they were completed
+    assert early.exit_code == 1
