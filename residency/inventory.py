@@ -33,16 +33,31 @@ from residency._perf import bulk
 from residency._resources import data_file
 from residency._yaml import clip, line_map, load_document
 from residency.limits import Limits, current
-from residency.model import Client, Hosting, Inventory, Organisation, Staff, StaffData, System
+from residency.model import (
+    AssessmentRecord,
+    Client,
+    Hosting,
+    Inventory,
+    Organisation,
+    Staff,
+    StaffData,
+    System,
+)
 
 INVENTORY_FILE = "inventory.yaml"
 CSV_FILES = {"staff": "staff.csv", "clients": "clients.csv"}
-_TOP_LEVEL = ("organisation", "staff", "clients", "systems")
+_TOP_LEVEL = ("organisation", "staff", "clients", "systems", "assessments")
 _LIST_COLUMNS = {
     "staff": {"clients", "systems", "entity.safeguards"},
     "clients": {"data", "systems", "residency"},
 }
-_MODELS: dict[str, type[BaseModel]] = {"staff": Staff, "clients": Client, "systems": System}
+_MODELS: dict[str, type[BaseModel]] = {
+    "staff": Staff,
+    "clients": Client,
+    "systems": System,
+    "assessments": AssessmentRecord,
+}
+_SECTIONS = ("staff", "clients", "systems", "assessments")
 
 
 @dataclass
@@ -324,7 +339,7 @@ def _yaml_entries(text: str, file: str, problems: _Problems, limits: Limits) -> 
             line_map(org_node, deep=True) if org_node is not None else {},
         )
     ]
-    for section in ("staff", "clients", "systems"):
+    for section in _SECTIONS:
         items = data.get(section)
         if items is None:
             continue  # absent or left empty: no entries
@@ -557,8 +572,8 @@ def _validate_entries(
     """Turn raw entries into a validated :class:`Inventory`, or raise with every problem."""
     from_catalogue = _use_catalogue(entries, problems)
     cap = (limits or current()).problems
-    built: dict[str, list[Any]] = {"staff": [], "clients": [], "systems": []}
-    sources: dict[str, list[_Entry]] = {"staff": [], "clients": [], "systems": []}
+    built: dict[str, list[Any]] = {section: [] for section in _SECTIONS}
+    sources: dict[str, list[_Entry]] = {section: [] for section in _SECTIONS}
     organisation: Organisation | None = None
     org_entry: _Entry | None = None
     for entry in entries:
@@ -595,6 +610,7 @@ def _validate_entries(
         staff=built["staff"],
         clients=built["clients"],
         systems=built["systems"],
+        assessments=built["assessments"],
     )
     raw_ids = {
         section: {
@@ -788,6 +804,9 @@ class _Checker:
             self._client(client, entry, ids["systems"])
         for person, entry in zip(self.inv.staff, self.sources["staff"], strict=True):
             self._staff(person, entry, ids)
+        self._unique("assessments")
+        for record, entry in zip(self.inv.assessments, self.sources["assessments"], strict=True):
+            self._assessment(record, entry, ids["systems"])
         if org.staff_data is not None:
             for i, sid in enumerate(org.staff_data.systems):
                 self._ref(
@@ -802,7 +821,12 @@ class _Checker:
         self._warn_unmapped_categories()
 
     def _unique(self, section: str) -> set[str]:
-        prefix = {"staff": "staff", "clients": "client", "systems": "system"}[section]
+        prefix = {
+            "staff": "staff",
+            "clients": "client",
+            "systems": "system",
+            "assessments": "assessment",
+        }[section]
         seen: dict[str, _Entry] = {}
         for obj, entry in zip(getattr(self.inv, section), self.sources[section], strict=True):
             first = seen.get(obj.id)
@@ -944,6 +968,38 @@ class _Checker:
                     ids["systems"],
                     "system",
                 )
+
+    def _assessment(self, record: AssessmentRecord, entry: _Entry, systems: set[str]) -> None:
+        if record.system is None and record.recipient is None:
+            self.p.at(
+                entry,
+                (),
+                entry.label(),
+                "names neither a system nor a recipient: expected system: ID and/or "
+                "recipient: NAME (the transfers the assessment covers)",
+            )
+        if record.system is not None:
+            self._ref(
+                entry, ("system",), self._fld(entry, "system"), record.system, systems, "system"
+            )
+        self._place(entry, ("destination",), self._fld(entry, "destination"), record.destination)
+        if record.origins is not None and not record.origins:
+            self.p.at(
+                entry,
+                ("origins",),
+                self._fld(entry, "origins"),
+                "an empty list covers no origin: leave the field out (every origin) "
+                "or name codes or blocs",
+            )
+        self._places(entry, ("origins",), "origins", record.origins or [], allow_blocs=True)
+        if record.review_by is not None and record.review_by <= record.completed:
+            self.p.at(
+                entry,
+                ("review_by",),
+                self._fld(entry, "review_by"),
+                f"{record.review_by} is not after completed ({record.completed}): "
+                "expected a later date",
+            )
 
     def _warn_unmapped_categories(self) -> None:
         from residency.categories import fides_key

@@ -196,8 +196,33 @@ class Organisation(_Strict):
     staff_data: StaffData | None = None
 
 
+class AssessmentRecord(_Strict):
+    """A transfer impact assessment the organisation has done (docs/inventory.md, optional).
+
+    It covers the transfers to ``destination`` through ``system`` and/or to ``recipient``
+    (at least one of the two), of data from ``origins`` (default: every origin), from
+    ``completed`` until ``review_by`` (when given). :mod:`residency.assessments` matches
+    records to the transfer register's routes.
+    """
+
+    id: Id = Field(description="Unique id of the record, e.g. tia-slack-us-2025")
+    type: Literal["tia"] = Field(default="tia", description="Only 'tia' for now")
+    system: Id | None = Field(default=None, description="A system id of the inventory")
+    recipient: Text | None = Field(
+        default=None, description="The recipient it covers; default: every one of the system"
+    )
+    destination: Code = Field(description="ISO 3166 code; a country covers its subdivisions")
+    origins: list[Code] | None = Field(
+        default=None, description="Codes or blocs whose data it covers; default: every origin"
+    )
+    completed: date = Field(description="When the assessment was completed")
+    review_by: date | None = Field(default=None, description="After this date it no longer counts")
+    reference: Text | None = Field(default=None, description="Where the document is")
+
+
 class Inventory(_Strict):
-    """A whole inventory: organisation, staff, clients and systems.
+    """A whole inventory: organisation, staff, clients and systems (and, optionally, the
+    transfer impact assessments recorded).
 
     ``origins`` maps ``client:acme`` (and ``staff:``/``system:`` ids) to where the entry was
     read, e.g. ``clients.csv row 4``, so every answer can point at its inventory line.
@@ -207,6 +232,7 @@ class Inventory(_Strict):
     staff: list[Staff] = Field(default_factory=list)
     clients: list[Client] = Field(default_factory=list)
     systems: list[System] = Field(default_factory=list)
+    assessments: list[AssessmentRecord] = Field(default_factory=list)
 
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
     _warnings: list[str] = PrivateAttr(default_factory=list)
@@ -231,14 +257,18 @@ class Inventory(_Strict):
         """Return a sha256 of the inventory's content, independent of file layout and order.
 
         Staff, clients and systems, and a system's hosting rows and sub-processors, are
-        hashed as sets: listing them in another order is the same inventory.
+        hashed as sets: listing them in another order is the same inventory. An inventory
+        without assessments hashes as before the section existed (same identity).
         """
         digest = hashlib.sha256(self.organisation.model_dump_json().encode())
-        for section, texts in (
+        sections = [
             ("staff", (p.model_dump_json() for p in self.staff)),
             ("clients", (_client_text(c) for c in self.clients)),
             ("systems", (_system_text(s) for s in self.systems)),
-        ):
+        ]
+        if self.assessments:
+            sections.append(("assessments", (a.model_dump_json() for a in self.assessments)))
+        for section, texts in sections:
             digest.update(f"\0{section}".encode())
             for text in sorted(texts):
                 digest.update(b"\0" + text.encode())

@@ -4,7 +4,8 @@ A policy (docs/policy.md) is YAML: ``rules:``, each scoped by subjects (clients 
 by origin or id), systems, data categories and kinds of location, and saying where data
 may be (``allow: [EEA, GB, CH]``, ``deny: [CN]``), which bases are not acceptable
 (``forbid_bases: [no_basis]``), that no vendor trains on the data by default, how long an
-AI-training window may last, or that every client's residency clause holds. The file is
+AI-training window may last, that every client's residency clause holds, or that every
+transfer route needing a transfer impact assessment has one recorded. The file is
 untrusted input, validated like an inventory: every problem names the file, the line, the
 field and what was expected.
 
@@ -51,10 +52,11 @@ from residency.vocabulary import BASES, LocationKind, Severity
 
 if TYPE_CHECKING:
     from residency.ai import Exposure
+    from residency.assessments import Coverage
     from residency.findings import Assessment, Finding
-    from residency.model import Inventory
+    from residency.model import AssessmentRecord, Inventory
     from residency.query import Unit
-    from residency.routes import Hit
+    from residency.routes import Hit, Route
 
 POLICY_FILE = "policy.yaml"
 _TOP_LEVEL = ("name", "description", "rules")
@@ -131,6 +133,10 @@ class PolicyRule(_Strict):
     forbid_default_training: StrictBool = False
     max_training_days: Annotated[StrictInt, Field(ge=0, le=100_000)] | None = None
     clauses_hold: StrictBool = False
+    require_tia: StrictBool = Field(
+        default=False,
+        description="Every route needing a transfer impact assessment has one recorded",
+    )
 
     @property
     def denied(self) -> list[str]:
@@ -151,6 +157,8 @@ class PolicyRule(_Strict):
             out.append("training_window")
         if self.clauses_hold:
             out.append("clause")
+        if self.require_tia:
+            out.append("tia")
         return out
 
     def summary(self) -> str:
@@ -169,6 +177,8 @@ class PolicyRule(_Strict):
             parts.append(f"AI training at most {self.max_training_days} days")
         if self.clauses_hold:
             parts.append("every client residency clause holds")
+        if self.require_tia:
+            parts.append("every route needing a transfer impact assessment has one recorded")
         return "; ".join(parts)
 
 
@@ -415,7 +425,7 @@ def _check_rule(policy: Policy, rule: PolicyRule, i: int, label: str, problems: 
             policy.rule_line(i),
             label,
             "checks nothing: expected one of allow, deny (allow_not), forbid_bases, "
-            "forbid_default_training, max_training_days, clauses_hold",
+            "forbid_default_training, max_training_days, clauses_hold, require_tia",
         )
     if rule.kinds is not None and not rule.kinds:
         problems.add(
@@ -660,6 +670,11 @@ class _Scope:
         return self.data is None or bool(self.data.intersection(e.data))
 
 
+def _some(names: list[str], shown: int = 3) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def _expand(codes: Iterable[str], day: date) -> frozenset[str]:
     # A policy is the organisation's own rule, like a contract: a bloc means its members on
     # the day (not the bloc's law lingering after a member left).
@@ -673,7 +688,7 @@ def evaluate(policy: Policy, assessment: Assessment, inventory: Inventory) -> Po
         raise PolicyError(problems, limit=current().problems)
     ctx = assessment.context
     assert ctx is not None
-    checker = _Checker(policy, assessment, inventory.origins)
+    checker = _Checker(policy, assessment, inventory.origins, inventory.assessments)
     found: list[Violation] = []
     for index, rule in enumerate(policy.rules):
         found += sorted(
@@ -684,12 +699,21 @@ def evaluate(policy: Policy, assessment: Assessment, inventory: Inventory) -> Po
 
 
 class _Checker:
-    def __init__(self, policy: Policy, assessment: Assessment, origins: dict[str, str]) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        assessment: Assessment,
+        origins: dict[str, str],
+        records: list[AssessmentRecord] | None = None,
+    ) -> None:
         assert assessment.context is not None
         self.policy = policy
         self.a = assessment
         self.G = assessment.context.G
         self.origins = origins
+        self.records: dict[str, list[AssessmentRecord]] = {}
+        for record in records or []:  # by country: a route is matched against its own only
+            self.records.setdefault(places.country_of(record.destination), []).append(record)
 
     def rule(self, index: int, rule: PolicyRule) -> Iterator[Violation]:
         scope = _Scope(rule, self.a.as_of)
@@ -699,7 +723,8 @@ class _Checker:
         forbidden = {
             b.basis for b in rule.forbid_bases or [] if b.after is None or b.after <= scope.day
         }
-        for subject, sm in self.a.subject_maps.items():
+        located = allowed is not None or denied is not None or forbidden or rule.clauses_hold
+        for subject, sm in self.a.subject_maps.items() if located else ():
             if not scope.subject(subject, sm.origin):
                 continue
             clause = self.G.nodes[subject].get("residency") if rule.clauses_hold else None
@@ -727,6 +752,91 @@ class _Checker:
                     yield self._pair(rule, line, "clause", subject, unit, hit, why)
         if rule.forbid_default_training or rule.max_training_days is not None:
             yield from self._training(rule, line, scope)
+        if rule.require_tia:
+            yield from self._tia(rule, line, scope)
+
+    def _tia(self, rule: PolicyRule, line: int | None, scope: _Scope) -> Iterator[Violation]:
+        """Yield a violation per route in scope that needs a TIA and has none in force."""
+        from residency.assessments import coverage
+
+        maps = self.a.subject_maps
+        for route in self.a.routes:
+            if not route.tia_required:
+                continue
+            if scope.kinds is not None and route.kind not in scope.kinds:
+                continue
+            if scope.data is not None and not scope.data.intersection(route.data):
+                continue
+            systems = [s for s in route.systems if scope.systems is None or s in scope.systems]
+            carried = [s for s in route.subjects if s in maps and scope.subject(s, maps[s].origin)]
+            if not systems or not carried:
+                continue
+            records = self.records.get(places.country_of(route.destination), [])
+            found = coverage(records, route, scope.day)
+            if not found.covered:
+                yield self._route(rule, line, route, systems, carried, found)
+
+    def _route(
+        self,
+        rule: PolicyRule,
+        line: int | None,
+        route: Route,
+        systems: list[str],
+        carried: list[str],
+        found: Coverage,
+    ) -> Violation:
+        key = route.key
+        hit = self._example(route, systems, carried[0])
+        responsible = hit[1].tail[0] if hit and key.kind == "accessed" else systems[0]
+        file, inv_line, notes = self._inventory(responsible, *systems)
+        notes += [
+            f"assessment:{r.id} at {self.origins[f'assessment:{r.id}']}"
+            for r in found.expired
+            if f"assessment:{r.id}" in self.origins
+        ]
+        path = [path_text(self.G, (*hit[0].prefix, *hit[1].tail))] if hit else []
+        labels = ", ".join(self.G.nodes[s]["label"] for s in systems if s in self.G)
+        regimes = " + ".join(key.regimes)
+        where_ = f"{key.destination} ({places.place_name(key.destination)})"
+        people = f"{len(carried)} subject{'s' if len(carried) != 1 else ''}"
+        late = ""
+        if found.expired:
+            first = found.expired[0]
+            late = (
+                f" ({first.id}, completed {first.completed}, was due for review by "
+                f"{first.review_by})"
+            )
+        text = (
+            f"route {route.id} {regimes} -> {where_}: data {key.kind} by {key.recipient} "
+            f"via {labels}, carrying the data of {people} ({_some(carried)}): its basis "
+            f"({key.basis}) needs a transfer impact assessment, and none recorded is in force "
+            f"on {found.as_of}{late}. Rule {rule.id}: {rule.description or rule.summary()}."
+        )
+        return Violation(
+            rule.severity,
+            rule.id,
+            "tia",
+            f"route:{route.id}",
+            key.kind,
+            key.destination,
+            systems[0],
+            key.recipient,
+            f"{rule.id}: no TIA for {regimes} -> {key.destination} ({key.recipient})",
+            text,
+            (*path, *notes),
+            file,
+            inv_line,
+            self.policy.file,
+            line,
+            route.id,
+        )
+
+    def _example(self, route: Route, systems: list[str], subject: str) -> tuple[Unit, Hit] | None:
+        """Answer one place of ``subject`` where its data takes ``route`` (the evidence path)."""
+        for unit, hit in self.a.subject_maps[subject].pairs():
+            if hit.route == route.key and hit.system in systems:
+                return unit, hit
+        return None
 
     def _training(self, rule: PolicyRule, line: int | None, scope: _Scope) -> Iterator[Violation]:
         for e in self.a.exposures:

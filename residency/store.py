@@ -50,13 +50,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from residency._errors import StoreError
-from residency.model import Client, Inventory, Organisation, Staff, System
+from residency.model import AssessmentRecord, Client, Inventory, Organisation, Staff, System
 
 DB_ENV = "RESIDENCY_DB"
 BUSY_SECONDS = 60  # how long an import waits for another one to finish with the store
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The schema versions this code knows, oldest first; the last one is what it writes.
-SCHEMA_VERSIONS = ("0001", "0002")
+SCHEMA_VERSIONS = ("0001", "0002", "0003")
 SCHEMA_VERSION = SCHEMA_VERSIONS[-1]
 _PG_MIGRATION_LOCK = 0x7265736964  # pg_advisory_xact_lock key: one migration at a time
 
@@ -135,6 +135,14 @@ system_table = _entity(
     Column("id", String, nullable=False, index=True),
     Column("vendor", String, nullable=False),
     Column("vendor_country", String, nullable=False),
+    Column("spec", JSON, nullable=False),
+)
+# The transfer impact assessments recorded (the inventory's optional `assessments:`).
+assessment_table = _entity(
+    "assessment",
+    Column("position", Integer, nullable=False),
+    Column("id", String, nullable=False, index=True),
+    Column("destination", String, nullable=False, index=True),
     Column("spec", JSON, nullable=False),
 )
 # Where a system keeps or sends data (hosting, sub-processors): for SQL queries.
@@ -450,6 +458,7 @@ class Store:
                 staff=_specs(conn, staff_table, row.id, Staff),
                 clients=_specs(conn, client_table, row.id, Client),
                 systems=_specs(conn, system_table, row.id, System),
+                assessments=_specs(conn, assessment_table, row.id, AssessmentRecord),
             )
         inventory.origins.update(row.origins)
         return inventory
@@ -606,6 +615,11 @@ def _insert_rows(conn: Connection, inventory_id: int, snapshot_id: int, inv: Inv
          "vendor_country": s.vendor_country, "spec": s.model_dump(mode="json")}
         for i, s in enumerate(inv.systems)
     ]  # fmt: skip
+    assessments = [
+        {**keys, "position": i, "id": a.id, "destination": a.destination,
+         "spec": a.model_dump(mode="json")}
+        for i, a in enumerate(inv.assessments)
+    ]  # fmt: skip
     locations = [
         {**keys, "system_id": s.id, "kind": "hosting", "recipient": h.provider or s.vendor,
          "country": h.country}
@@ -623,6 +637,7 @@ def _insert_rows(conn: Connection, inventory_id: int, snapshot_id: int, inv: Inv
         (staff_table, staff),
         (client_table, clients),
         (system_table, systems),
+        (assessment_table, assessments),
         (location_table, locations),
     ):
         if rows:
