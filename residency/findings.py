@@ -30,7 +30,6 @@ from residency.query import (
     display_name,
     path_text,
     subjects,
-    where,
 )
 from residency.routes import Hit, Route, SubjectMap, Walker, route_id
 from residency.rules import (
@@ -39,7 +38,6 @@ from residency.rules import (
     Transfer,
     Verdict,
     _ref,
-    assess_with,
     in_origin,
 )
 from residency.vocabulary import SEVERITIES
@@ -166,8 +164,19 @@ class Assessment:
         if self._results is None:
             assert self.context is not None
             G = self.context.G
+            # The walk already found every location (tests/test_walker.py checks it
+            # against query.where): read them off the subject maps, not the graph again.
             with bulk():
-                self._results = {s: where(G, s) for s in self.subject_maps}
+                self._results = {
+                    s: WhereResult(
+                        s,
+                        G.nodes[s].get("label", s),
+                        sm.origin,
+                        [h.location(s, u) for u, h in sm.pairs()],
+                        tuple(G.nodes[s].get("residency") or ()),
+                    )
+                    for s, sm in self.subject_maps.items()
+                }
         return self._results
 
     @property
@@ -175,10 +184,16 @@ class Assessment:
         """Return every location outside its subject's origin, with its basis, sorted."""
         if self._transfers is None:
             assert self.context is not None
-            ctx = self.context
+            # Each hit outside the origin carries its verdict from the walk: the same object
+            # rules.assess_with would judge again (tests/test_walker.py).
             with bulk():
-                found = [t for r in self.results.values() for t in assess_with(ctx, r)]
-            found.sort(key=_transfer_order)
+                found = [
+                    Transfer(loc, sm.origin, h.verdict)
+                    for s, sm in self.subject_maps.items()
+                    for (u, h), loc in zip(sm.pairs(), self.results[s].locations, strict=True)
+                    if h.verdict is not None
+                ]
+                found.sort(key=_transfer_order)
             self._transfers = found
         return self._transfers
 

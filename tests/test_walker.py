@@ -107,6 +107,29 @@ def test_walker_answers_what_where_and_verdict_answer(source: str) -> None:
     assert _compare(m) > 0
 
 
+@pytest.mark.parametrize("source", ["demo", "small", "categories"])
+def test_an_assessments_locations_and_transfers_are_the_plain_paths(source: str) -> None:
+    """``Assessment.results`` and ``.transfers`` are read off the walk: they must equal
+    ``query.where`` and ``rules.assess_with`` for every subject, in the same order."""
+    from residency.findings import _transfer_order
+    from residency.rules import assess_with
+
+    if source == "categories":
+        m = DataMap.from_inventory(parse_inventory_text(CATEGORIES))
+    else:
+        m = load() if source == "demo" else load(SMALL)
+    a = assess_all(m.graph, as_of=m.assessment(as_of=AS_OF).as_of)
+    assert a.context is not None
+    plain = {s: where(m.graph, s) for s in a.subject_maps}
+    assert a.results == plain
+    judged = [t for r in plain.values() for t in assess_with(a.context, r)]
+    judged.sort(key=_transfer_order)
+    assert [(t.location, t.origin, t.verdict) for t in a.transfers] == [
+        (t.location, t.origin, t.verdict) for t in judged
+    ]
+    assert a.transfers
+
+
 def test_subjects_alike_share_their_routes_and_register_counts_each() -> None:
     m = load()
     a = m.assessment(as_of=AS_OF)
