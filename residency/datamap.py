@@ -512,12 +512,13 @@ class RouteList(_FrameList):
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per route (subjects joined)."""
-        import io
-
         import pandas as pd
 
-        def build() -> pd.DataFrame:
-            return pd.read_csv(io.StringIO(self.to_csv()), dtype=str, keep_default_na=False)
+        from residency.export import ROUTE_COLUMNS, route_cells
+
+        def build() -> pd.DataFrame:  # the CSV's very cells, without writing and parsing it
+            cells = list(route_cells(self.data, self.labels))
+            return pd.DataFrame(cells, columns=ROUTE_COLUMNS, dtype=str)
 
         frame: pd.DataFrame = self._remembered("frame", build)
         return frame.copy()

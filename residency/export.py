@@ -510,10 +510,20 @@ def write_routes_csv(
 
     With ``labels`` (subject id -> display name), subjects read ``Acme GmbH (client:acme)``.
     """
-    named = labels or {}
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ROUTE_COLUMNS)
     n = 0
+    for cells in route_cells(routes, labels):
+        writer.writerow(cells)
+        n += 1
+    return n
+
+
+def route_cells(
+    routes: Iterable[Route], labels: dict[str, str] | None = None
+) -> Iterator[list[str]]:
+    """Yield each route as the register's cells (:data:`ROUTE_COLUMNS`), as the CSV has them."""
+    named = labels or {}
     for route in routes:
         row = route_row(route)
         flat = {
@@ -528,9 +538,7 @@ def write_routes_csv(
             "notes": " | ".join(route.notes),
             "sources": " | ".join(s.citation or s.url or s.title for s in route.sources),
         }
-        writer.writerow([cell(flat[c]) for c in ROUTE_COLUMNS])
-        n += 1
-    return n
+        yield [cell(flat[c]) for c in ROUTE_COLUMNS]
 
 
 def routes_csv(routes: Iterable[Route], labels: dict[str, str] | None = None) -> str:
