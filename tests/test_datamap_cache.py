@@ -49,3 +49,14 @@ def test_the_register_tables_follow_the_list_they_are_asked_of(small):
     fresh.labels[next(iter(fresh.labels))] = "Renamed Ltd"
     assert "Renamed Ltd" in fresh.to_csv() or not any(r.subjects for r in fresh)
     assert "Renamed Ltd" not in small.routes(as_of="2026-11-26").to_csv()
+
+
+def test_the_register_table_holds_exactly_the_csvs_cells(demo):
+    import io
+
+    import pandas as pd
+
+    routes = demo.routes(as_of="2026-11-26")
+    parsed = pd.read_csv(io.StringIO(routes.to_csv()), dtype=str, keep_default_na=False)
+    assert routes.to_frame().equals(parsed)
+    assert len(parsed) == len(routes) > 100
