@@ -157,3 +157,23 @@ def test_bulk_freezes_only_in_a_one_shot_process(monkeypatch: pytest.MonkeyPatch
         assert gc.get_freeze_count() >= len(kept)
     finally:
         gc.unfreeze()
+
+
+def test_a_readdressed_finding_is_the_finding_judged_alone() -> None:
+    """Staff alike share one finding's texts (``findings.Readdressed``); each must read,
+    compare and hash exactly as the finding its subject gets when judged by itself."""
+    from residency.findings import Readdressed
+
+    m = load()
+    whole = assess_all(m.graph, as_of=m.assessment(as_of=AS_OF).as_of)
+    shared = [f for f in whole.findings if isinstance(f, Readdressed)]
+    assert len(shared) > 20
+    for f in shared[:: max(1, len(shared) // 25)]:
+        alone = assess_all(m.graph, as_of=whole.as_of, subject=f.subject)
+        twin = next(g for g in alone.findings if g.key == f.key)
+        assert not isinstance(twin, Readdressed)
+        assert f.as_dict() == twin.as_dict() and f.id == twin.id
+        assert f == twin and twin == f and hash(f) == hash(twin)
+        assert f.explanation.startswith(m.display_name(f.subject))
+        assert all(e.startswith((f.subject, "... and")) for e in f.evidence)
+        assert f != f.template and f.template.subject != f.subject
