@@ -412,26 +412,33 @@ def _other_options(system: Any, vendor: Any) -> list[Any]:
 def _subprocessor_candidates(m: DataMap, assessment: Assessment) -> list[Candidate]:
     """Offer to keep a system's data away from a sub-processor that receives it with no basis.
 
-    One action per (system, sub-processor) named in the inventory. No alternative
-    sub-processor is offered: nothing in the inventory or the vendor catalogue records one,
-    so replacing it is left to the person who knows the market.
+    One action per (system, sub-processor) named in the inventory, targeting the findings
+    it alone can resolve: those whose every route goes to that sub-processor, through that
+    system only, for the subject concerned (a vendor's own route, or the same sub-processor
+    reached through another system, stays). No alternative sub-processor is offered: nothing
+    in the inventory or the vendor catalogue records one.
     """
     systems = _systems(m)
     routes = {r.id: r for r in assessment.routes}
-    troubled: dict[tuple[str, str], set[Finding]] = {}
+    resolvable: dict[tuple[str, str], set[Finding]] = {}
     for f in assessment.findings:
-        if f.rule not in _TRANSFER_RULES:
+        if f.rule not in _TRANSFER_RULES or not f.routes:
             continue
+        sm = assessment.subject_maps.get(f.subject)
+        only: set[tuple[str, str]] = set()
         for r in (routes.get(rid) for rid in f.routes):
-            if r is None or r.basis != "no_basis" or r.key.recipient_type != "subprocessor":
-                continue
-            for node in r.systems:
-                system = systems.get(node.removeprefix("system:"))
-                if system is not None and any(s.name == r.recipient for s in system.subprocessors):
-                    troubled.setdefault((system.id, r.recipient), set()).add(f)
+            through = sm.routes.get(r.key, frozenset()) if sm is not None and r else frozenset()
+            if r is None or r.key.recipient_type != "subprocessor" or len(through) != 1:
+                break
+            only.add((next(iter(through)).removeprefix("system:"), r.recipient))
+        else:
+            if len(only) == 1:
+                resolvable.setdefault(only.pop(), set()).add(f)
     out = []
-    for (system_id, name), found in sorted(troubled.items()):
-        system = systems[system_id]
+    for (system_id, name), found in sorted(resolvable.items()):
+        system = systems.get(system_id)
+        if system is None or not any(s.name == name for s in system.subprocessors):
+            continue
         out.append(
             Candidate(
                 "remove-subprocessor",

@@ -155,3 +155,15 @@ def test_a_removal_in_the_exported_plan_follows_the_schema(tmp_path):
     kinds = {a["kind"] for a in document["action_plan"]["actions"]}
     assert "remove-subprocessor" in kinds
     validate(dict(document))
+
+
+def test_a_removal_is_offered_only_where_it_alone_can_resolve_the_finding(tmp_path):
+    # The vendor itself receives the data with no basis too: keeping the data from its
+    # sub-processor would leave the finding, so the plan does not offer it.
+    text = SUBPROCESSOR.replace("vendor_country: DE", "vendor_country: US")
+    m = _load(tmp_path, text)
+    assert any(f.rule == "transfer.no_basis" for f in m.findings(as_of=AS_OF))
+    plan = m.plan(as_of=AS_OF)
+    offered = [a.change for a in plan.actions] + plan.no_effect + plan.not_evaluated
+    assert not [c for c in offered if c.startswith("remove-subprocessor:")]
+    assert any(c.startswith("add-safeguard:chat=") for c in offered)
