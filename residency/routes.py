@@ -239,9 +239,9 @@ class Walker:
         self._labels: dict[str, str] = {}
         self._staff_units: list[tuple[str, tuple[str, ...]]] | None = None
         self._alike: dict[tuple[Any, ...], dict[RouteKey, frozenset[str]]] = {}
-        # The few distinct sets of systems a route goes through, each made once: a set per
+        # The few distinct sets of systems a route goes through, each kept once: a set per
         # subject and route was a third of the walk's memory at enterprise size.
-        self._through: dict[tuple[frozenset[str] | None, str], frozenset[str]] = {}
+        self._through: dict[frozenset[str], frozenset[str]] = {}
         self._keys: dict[tuple[Any, ...], RouteKey] = {}
         self.route_data: dict[RouteKey, set[str]] = {}
         self.route_verdicts: dict[RouteKey, dict[Verdict, None]] = {}
@@ -252,7 +252,7 @@ class Walker:
         node = G.nodes[subject]
         origin = node.get("country") or G.nodes[ORGANISATION]["country"]
         found = SubjectMap(subject, origin, [])
-        routes = found.routes
+        routes: dict[RouteKey, set[str]] = {}
         units = found.units
         serving = None
         if node["kind"] == "client":  # query.servers, with the client's people found once
@@ -270,21 +270,34 @@ class Walker:
             else:
                 access, access_routes = (), ()
             units.append((unit, shared, access))
-            through = self._through
             for key in (*shared_routes, *access_routes):
                 systems = routes.get(key)
-                if systems is None or system not in systems:
-                    grown = through.get((systems, system))
-                    if grown is None:
-                        grown = frozenset((*(systems or ()), system))
-                        through[(systems, system)] = grown
-                    routes[key] = grown
+                if systems is None:
+                    routes[key] = {system}
+                else:
+                    systems.add(system)
+        alike = None
         if not any(access for _, _, access in units):
             # Subjects alike (staff data: the same origin and systems) take the same routes:
             # one dict serves them all (it is only read from here on).
             alike = (origin, tuple((u.system, u.data) for u, _, _ in units))
-            found.routes = self._alike.setdefault(alike, routes)
+            known = self._alike.get(alike)
+            if known is not None:
+                found.routes = known
+                return found
+        found.routes = self._frozen(routes)
+        if alike is not None:
+            self._alike[alike] = found.routes
         return found
+
+    def _frozen(self, routes: dict[RouteKey, set[str]]) -> dict[RouteKey, frozenset[str]]:
+        """Return the routes with each set of systems as one shared frozenset."""
+        seen = self._through
+        out = {}
+        for key, systems in routes.items():
+            frozen = frozenset(systems)
+            out[key] = seen.setdefault(frozen, frozen)
+        return out
 
     def _units(self, subject: str, kind: str) -> list[Unit]:
         """Answer :func:`residency.query.units`, reading the graph's own dicts."""
