@@ -290,12 +290,11 @@ class DataMap:
         records = self._records(assessment) if with_assessments else None
         return build_export(self.inventory, assessment, legal_data(), plan=plan, records=records)
 
-    @staticmethod
-    def _records(assessment: Assessment) -> list[Any]:
+    def _records(self, assessment: Assessment) -> list[Any]:
         from residency.jurisdictions import legal_data
         from residency.records import route_records
 
-        return route_records(assessment, legal_data())
+        return route_records(assessment, legal_data(), self.inventory.assessments)
 
     def write_export(
         self,

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
     from residency.findings import Assessment
     from residency.jurisdictions import LegalData
+    from residency.model import AssessmentRecord
     from residency.routes import Route
 
 TO_COMPLETE = "to be completed"
@@ -135,8 +137,15 @@ def review_date(as_of: date) -> date:
         return as_of.replace(year=as_of.year + 1, day=28)
 
 
-def route_records(assessment: Assessment, data: LegalData) -> list[RouteRecord]:
-    """Return one pre-filled record per route that needs one, in register order."""
+def route_records(
+    assessment: Assessment, data: LegalData, recorded: Sequence[AssessmentRecord] = ()
+) -> list[RouteRecord]:
+    """Return one pre-filled record per route that needs one, in register order.
+
+    ``recorded`` are the assessments the inventory records (its ``assessments:``): with
+    any, step 6 says which one covers the route on the as-of date, or that none does (and
+    which is past its review date).
+    """
     assert assessment.context is not None
     G = assessment.context.G
     day = assessment.as_of
@@ -152,7 +161,7 @@ def route_records(assessment: Assessment, data: LegalData) -> list[RouteRecord]:
                 Step(3, STEP_TITLES[2], _destination(data, r, _origins(assessment, r), day)),
                 Step(4, STEP_TITLES[3], _measures(G, r)),
                 Step(5, STEP_TITLES[4], _procedure(data, r, _origins(assessment, r), day)),
-                Step(6, STEP_TITLES[5], _reevaluate(day)),
+                Step(6, STEP_TITLES[5], (*_recorded(recorded, r, day), *_reevaluate(day))),
             ),
         )
         for r in assessment.routes
@@ -365,6 +374,29 @@ def _procedure(
                     )
     items.append(Item("Steps taken (notifications, approvals, signatures) and when", None))
     return _unique(items)
+
+
+def _recorded(records: Sequence[AssessmentRecord], route: Route, day: date) -> tuple[Item, ...]:
+    """Say which recorded assessment covers the route (nothing when none are recorded)."""
+    if not records:
+        return ()
+    from residency.assessments import coverage
+
+    found = coverage(records, route, day)
+    record = found.record
+    if record is not None:
+        parts = [f"completed {record.completed}"]
+        if record.review_by is not None:
+            parts.append(f"to be reviewed by {record.review_by}")
+        if record.reference:
+            parts.append(f"document {record.reference}")
+        answer = f"{record.id} ({', '.join(parts)}), from the inventory's assessments:"
+        return (Item("Assessment recorded for this route", answer),)
+    question = "Assessment recorded for this route (none in the inventory covers it"
+    if found.expired:
+        late = found.expired[0]
+        question += f"; {late.id} was due for review on {late.review_by}"
+    return (Item(question + ")", None),)
 
 
 def _reevaluate(day: date) -> tuple[Item, ...]:

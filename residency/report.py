@@ -254,7 +254,7 @@ def _extra_sections(m: DataMap, assessment: Assessment, sources: _Sources) -> li
 
     by_id = {r.id: r for r in assessment.routes}
     articles = []
-    for record in route_records(assessment, sources.data):
+    for record in route_records(assessment, sources.data, m.inventory.assessments):
         route = by_id[record.route]
         steps = []
         for step in record.steps:

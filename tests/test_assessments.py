@@ -491,3 +491,44 @@ def test_the_check_passes_in_ci_once_every_tia_is_recorded(demo, tmp_path):
     assert "FAIL tias-recorded" in before.output
     early = CliRunner().invoke(app, [*args[:-1], "2025-12-31"])  # before they were completed
     assert early.exit_code == 1
+
+
+def _step_six(document, route_id):
+    record = document["transfer_assessments"][route_id]
+    return [i for i in record["steps"][5]["items"] if i["question"].startswith("Assessment")]
+
+
+def test_the_prefilled_record_names_the_recorded_assessment(demo, tmp_path):
+    plain = demo.export(as_of=POLICY_DAY, with_assessments=True)
+    assert not any(_step_six(plain, rid) for rid in plain["transfer_assessments"])  # unchanged
+    m = _demo_with(tmp_path, SLACK_EU + "    reference: DPO/TIA/2025-014\n")
+    document = m.export(as_of=POLICY_DAY, with_assessments=True)
+    (covered,) = [
+        r.id
+        for r in _tia_routes(m).values()
+        if r.regimes == ("EU-GDPR",) and r.recipient == "Slack Technologies, LLC"
+    ]
+    (item,) = _step_six(document, covered)
+    assert item["answer"].startswith("tia-slack-eu-us (completed 2025-03-01")
+    assert "DPO/TIA/2025-014" in item["answer"] and not item["to_complete"]
+    others = [rid for rid in document["transfer_assessments"] if rid != covered]
+    assert others
+    for rid in others:
+        (open_item,) = _step_six(document, rid)
+        assert (
+            open_item["to_complete"] and "none in the inventory covers it" in open_item["question"]
+        )
+    records = document["transfer_assessments"]
+    assert records[covered]["open_items"] == plain["transfer_assessments"][covered]["open_items"]
+
+
+def test_the_prefilled_record_names_an_assessment_past_its_review(tmp_path):
+    m = _demo_with(tmp_path, SLACK_EU + "    review_by: 2026-06-30\n")
+    document = m.export(as_of=POLICY_DAY, with_assessments=True)
+    late = [
+        i
+        for rid in document["transfer_assessments"]
+        for i in _step_six(document, rid)
+        if "tia-slack-eu-us was due for review on 2026-06-30" in i["question"]
+    ]
+    assert len(late) == 1 and late[0]["to_complete"]
