@@ -11,3 +11,13 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
     """
     word = singular if n == 1 else (plural or singular + "s")
     return f"{n:,} {word}"
+
+
+def some(items: list[str], limit: int, sep: str = ", ") -> str:
+    """Answer the first ``limit`` items, then how many more there are.
+
+    >>> some(["a", "b", "c"], 2), some(["a"], 2)
+    ('a, b and 1 more', 'a')
+    """
+    more = len(items) - limit
+    return sep.join(items[:limit]) + (f" and {more} more" if more > 0 else "")

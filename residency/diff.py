@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from residency import places
 from residency._errors import InventoryError, InventoryProblem, ResidencyError
-from residency._words import count
+from residency._words import count, some
 from residency.graph import name_key
 from residency.inventory import CSV_FILES, INVENTORY_FILE, read_inventory
 from residency.model import Inventory, Subprocessor, System
@@ -242,8 +242,7 @@ def _places(codes: tuple[str, ...] | list[str] | set[str]) -> str:
 
 
 def _names(ids: list[str], limit: int = 10) -> str:
-    shown = ", ".join(ids[:limit])
-    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+    return some(ids, limit)
 
 
 def _inventory_words(old: Inventory, new: Inventory) -> list[str]:

@@ -21,6 +21,7 @@ import networkx as nx
 
 from residency import places
 from residency._perf import bulk
+from residency._words import some
 from residency.ai import STRICT, Exposure, exposures_of
 from residency.jurisdictions import CountriesOfConcern, LegalData, Regime, legal_data
 from residency.query import (
@@ -30,6 +31,7 @@ from residency.query import (
     display_name,
     path_text,
     subjects,
+    where_result,
 )
 from residency.routes import Hit, Route, SubjectMap, Walker, route_id
 from residency.rules import (
@@ -192,13 +194,7 @@ class Assessment:
             # against query.where): read them off the subject maps, not the graph again.
             with bulk():
                 self._results = {
-                    s: WhereResult(
-                        s,
-                        G.nodes[s].get("label", s),
-                        sm.origin,
-                        [h.location(s, u) for u, h in sm.pairs()],
-                        tuple(G.nodes[s].get("residency") or ()),
-                    )
+                    s: where_result(G, s, [h.location(s, u) for u, h in sm.pairs()])
                     for s, sm in self.subject_maps.items()
                 }
         return self._results
@@ -305,9 +301,6 @@ def _own_findings(ctx: Context, sm: SubjectMap, memo: _Memo) -> list[Finding]:
 
 
 def _readdressed(G: nx.DiGraph, f: Finding, old: str, new: str) -> Finding:
-    if isinstance(f, Readdressed):  # always from the first subject's own texts
-        old = f.template.subject
-        f = f.template
     was = display_name(G, old)
     assert f.explanation.startswith(was), f.explanation
     assert all(e.startswith((old, "... and")) for e in f.evidence), f.evidence
@@ -412,9 +405,7 @@ def _path_text(G: nx.DiGraph, path: tuple[str, ...], edges: dict[tuple[str, str]
 
 def _some(items: set[str], limit: int) -> str:
     """List up to ``limit`` items, sorted, and say how many more there are."""
-    seen = sorted(items)
-    more = f" and {len(seen) - limit} more" if len(seen) > limit else ""
-    return "; ".join(seen[:limit]) + more
+    return some(sorted(items), limit, "; ")
 
 
 def _who(pairs: Iterable[Pair]) -> str:

@@ -27,6 +27,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from residency._perf import bulk
+from residency._words import some
 from residency.findings import Assessment, Finding
 from residency.rules import BASES, SEVERITIES
 from residency.whatif import ScenarioError
@@ -339,7 +340,7 @@ def _safeguard_candidates(m: DataMap, assessment: Assessment) -> list[Candidate]
             else f"add-entity-safeguard:{n}={instrument}"
             for kind, n in parties
         )
-        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        shown = some(names, 6)
         out.append(
             Candidate(
                 "add-safeguard",
@@ -424,13 +425,13 @@ def _subprocessor_candidates(m: DataMap, assessment: Assessment) -> list[Candida
     for f in assessment.findings:
         if f.rule not in _TRANSFER_RULES or not f.routes:
             continue
-        sm = assessment.subject_maps.get(f.subject)
+        taken = assessment.subject_maps[f.subject].routes  # route -> systems, this subject's
         only: set[tuple[str, str]] = set()
         for r in (routes.get(rid) for rid in f.routes):
-            through = sm.routes.get(r.key, frozenset()) if sm is not None and r else frozenset()
-            if r is None or r.key.recipient_type != "subprocessor" or len(through) != 1:
+            if r is None or r.key.recipient_type != "subprocessor" or len(taken[r.key]) != 1:
                 break
-            only.add((next(iter(through)).removeprefix("system:"), r.recipient))
+            (via,) = taken[r.key]
+            only.add((via.removeprefix("system:"), r.recipient))
         else:
             if len(only) == 1:
                 resolvable.setdefault(only.pop(), set()).add(f)
@@ -468,7 +469,7 @@ def _access_candidates(assessment: Assessment) -> list[Candidate]:
     out = []
     for country, clients in sorted(by_country.items()):
         names = sorted(clients)
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        shown = some(names, 5)
         out.append(
             Candidate(
                 "stop-access",

@@ -45,6 +45,7 @@ from pydantic_core import ErrorDetails
 
 from residency import places
 from residency._errors import InventoryProblem, PolicyError
+from residency._words import some
 from residency._yaml import clip, line_map, load_document
 from residency.limits import Limits, current
 from residency.query import KINDS, path_text
@@ -670,11 +671,6 @@ class _Scope:
         return self.data is None or bool(self.data.intersection(e.data))
 
 
-def _some(names: list[str], shown: int = 3) -> str:
-    more = len(names) - shown
-    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
-
-
 def _expand(codes: Iterable[str], day: date) -> frozenset[str]:
     # A policy is the organisation's own rule, like a contract: a bloc means its members on
     # the day (not the bloc's law lingering after a member left).
@@ -808,7 +804,7 @@ class _Checker:
             )
         text = (
             f"route {route.id} {regimes} -> {where_}: data {key.kind} by {key.recipient} "
-            f"via {labels}, carrying the data of {people} ({_some(carried)}): its basis "
+            f"via {labels}, carrying the data of {people} ({some(carried, 3)}): its basis "
             f"({key.basis}) needs a transfer impact assessment, and none recorded is in force "
             f"on {found.as_of}{late}. Rule {rule.id}: {rule.description or rule.summary()}."
         )

@@ -242,7 +242,12 @@ def where(G: nx.DiGraph, subject: str) -> WhereResult:
     node = G.nodes.get(subject)
     if node is None or node.get("kind") not in SUBJECT_KINDS:
         raise UnknownSubjectError(_unknown_subject(G, subject))
-    locations = list(_locations(G, subject, node["kind"]))
+    return where_result(G, subject, list(_locations(G, subject, node["kind"])))
+
+
+def where_result(G: nx.DiGraph, subject: str, locations: list[Location]) -> WhereResult:
+    """Return the :class:`WhereResult` of a subject whose locations are already known."""
+    node = G.nodes[subject]
     origin = node.get("country") or G.nodes[ORGANISATION]["country"]
     clause = tuple(node.get("residency") or ())
     return WhereResult(subject, node.get("label", subject), origin, locations, clause)
