@@ -15,6 +15,18 @@ from tests import pg
 DATA = Path(__file__).parent / "data"
 
 
+def inventory_problems(path: Path) -> list[object]:
+    """Return the problems ``residency check`` reports for an inventory (none: valid)."""
+    from residency._errors import InventoryError
+    from residency.inventory import read_inventory
+
+    try:
+        read_inventory(path)
+    except InventoryError as exc:
+        return list(exc.problems)
+    return []
+
+
 @pytest.fixture(scope="session")
 def demo() -> DataMap:
     """The built-in demo organisation (read once per test session)."""

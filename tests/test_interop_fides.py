@@ -13,7 +13,7 @@ from residency.categories import categories, fides_key
 from residency.cli import app
 from residency.interop.fides import dump_manifest, fides_manifest, transfer_basis
 
-from .conftest import DATA
+from .conftest import DATA, inventory_problems
 
 AS_OF = "2026-11-26"
 INTEROP = DATA / "interop"
@@ -155,17 +155,6 @@ def test_cli_refuses_plan_with_fides(tmp_path):
 FIDES = INTEROP / "fides"
 
 
-def _check_problems(path):
-    from residency._errors import InventoryError
-    from residency.inventory import read_inventory
-
-    try:
-        read_inventory(path)
-    except InventoryError as exc:
-        return exc.problems
-    return []
-
-
 def test_convert_drafts_systems_from_the_manifests():
     from residency.interop.fides_import import convert_fides
 
@@ -214,7 +203,7 @@ def test_check_on_the_draft_lists_exactly_the_missing_facts(tmp_path):
     draft = convert_fides([FIDES])
     out = tmp_path / "inventory.yaml"
     out.write_text(draft.to_yaml())
-    problems = _check_problems(out)
+    problems = inventory_problems(out)
     assert sorted(p.field for p in problems) == sorted(t.field for t in draft.todos)
     assert {t.field for t in draft.todos} >= {
         "organisation.country",

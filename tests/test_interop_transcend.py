@@ -16,22 +16,11 @@ from residency.interop.transcend_import import (
     place_code,
 )
 
-from .conftest import DATA
+from .conftest import DATA, inventory_problems
 
 AS_OF = "2026-11-26"
 TRANSCEND = DATA / "interop" / "transcend" / "transcend.yml"
 runner = CliRunner()
-
-
-def _check_problems(path):
-    from residency._errors import InventoryError
-    from residency.inventory import read_inventory
-
-    try:
-        read_inventory(path)
-    except InventoryError as exc:
-        return exc.problems
-    return []
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +152,7 @@ def test_business_entities_give_the_organisation():
 def test_check_on_the_draft_lists_exactly_the_missing_facts(tmp_path, draft):
     out = tmp_path / "inventory.yaml"
     out.write_text(draft.to_yaml())
-    problems = _check_problems(out)
+    problems = inventory_problems(out)
     assert sorted(p.field for p in problems) == sorted(t.field for t in draft.todos)
     assert {t.field for t in draft.todos} >= {
         "organisation.name",
@@ -196,7 +185,7 @@ def _filled(draft):
 def test_filled_draft_is_a_valid_inventory_that_runs_through_the_chain(tmp_path, draft):
     out = tmp_path / "inventory.yaml"
     out.write_text(yaml.safe_dump(_filled(draft), sort_keys=False))
-    assert _check_problems(out) == []
+    assert inventory_problems(out) == []
     m = residency.load(out)
     assert {s.id for s in m.inventory.systems} == set(_systems(draft))
     zephyr = next(s for s in m.inventory.systems if s.id == "zephyr-analytics")
