@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -25,9 +26,11 @@ import pandas as pd
 from shapely.geometry import LineString, shape
 
 from residency import places
+from residency._perf import bulk
 from residency._resources import data_file
 from residency.findings import Assessment, Finding
 from residency.query import Location
+from residency.routes import Hit
 from residency.rules import Transfer
 from residency.vocabulary import (
     BASES,
@@ -173,9 +176,28 @@ def findings(
 
 
 def _findings(assessment: Assessment, filters: Filters) -> list[Finding]:
-    subjects = {loc.subject for loc in locations(assessment, filters)}
-    subjects |= {t.location.subject for t in transfers(assessment, filters)}
+    subjects = {subject for subject, _, _ in _hits(assessment, filters)}
     return [f for f in assessment.findings if f.subject in subjects]
+
+
+def _hits(assessment: Assessment, f: Filters) -> Iterator[tuple[str, str, Hit]]:
+    """Yield (subject, origin, hit) for each place the data reaches that passes the filters.
+
+    The frames count these off the walk: one hit is one of :func:`locations`, and one with
+    a verdict is one of :func:`transfers` (tests/test_geo.py checks both), so the map never
+    makes a Location or Transfer object per row.
+    """
+    for subject, sm in assessment.subject_maps.items():
+        if f.subject is not None and subject != f.subject:
+            continue
+        for _, shared, access in sm.units:
+            for h in (*shared, *access):
+                if (
+                    (f.category is None or f.category in h.data)
+                    and (f.system is None or h.system_label == f.system)
+                    and h.kind in f.kinds
+                ):
+                    yield subject, sm.origin, h
 
 
 def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd.GeoDataFrame:
@@ -191,13 +213,12 @@ def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd
     """
     # An app rerun asks again for the same filters: answer from the assessment's memo.
     f = filters or Filters()
-    frame = assessment.derived(("geo.country_frame", f), lambda: _country_frame(assessment, f))
+    with bulk():  # millions of hits counted: no full collections meanwhile
+        frame = assessment.derived(("geo.country_frame", f), lambda: _country_frame(assessment, f))
     return frame.copy()
 
 
 def _country_frame(assessment: Assessment, filters: Filters) -> gpd.GeoDataFrame:
-    locs = locations(assessment, filters)
-    moved = transfers(assessment, filters)
     by_country: dict[str, dict[str, Any]] = defaultdict(
         lambda: {
             "subjects": set(),
@@ -207,19 +228,20 @@ def _country_frame(assessment: Assessment, filters: Filters) -> gpd.GeoDataFrame
             "origin_of": set(),
         }
     )
-    for loc in locs:
-        row = by_country[places.country_of(loc.country)]
-        row["subjects"].add(loc.subject)
-        row["categories"].update(loc.data)
-        row["systems"].add(loc.system)
-    for t in moved:
-        by_country[places.country_of(t.location.country)]["bases"][t.basis] += 1
-    shown = {t.location.subject for t in moved} | {loc.subject for loc in locs}
-    for subject in sorted(shown):  # where the data comes from is drawn too
-        origin = places.country_of(assessment.results[subject].origin)
-        by_country[origin]["origin_of"].add(subject)
+    country_of = cache(places.country_of)
+    shown: dict[str, str] = {}
+    for subject, origin, h in _hits(assessment, filters):
+        row = by_country[country_of(h.country)]
+        row["subjects"].add(subject)
+        row["categories"].update(h.data)
+        row["systems"].add(h.system_label)
+        if h.verdict is not None:
+            row["bases"][h.verdict.basis] += 1
+        shown[subject] = origin
+    for subject, origin in sorted(shown.items()):  # where the data comes from is drawn too
+        by_country[country_of(origin)]["origin_of"].add(subject)
     named: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings(assessment, filters, subjects=shown):
+    for f in findings(assessment, filters, subjects=set(shown)):
         for c in dict.fromkeys(places.country_of(c) for c in f.countries):
             named[c].append(f)
     world = _world().set_index("code")  # read-only use: no copy needed
@@ -288,17 +310,23 @@ def flow_frame(
     with how many transfers and subjects it carries."""
     f = filters or Filters()
     key = ("geo.flow_frame", f, by_basis)
-    return assessment.derived(key, lambda: _flow_frame(assessment, f, by_basis)).copy()
+    with bulk():
+        return assessment.derived(key, lambda: _flow_frame(assessment, f, by_basis)).copy()
 
 
 def _flow_frame(assessment: Assessment, filters: Filters, by_basis: bool) -> gpd.GeoDataFrame:
-    groups: dict[tuple[str, str, str], list[Transfer]] = defaultdict(list)
-    for t in transfers(assessment, filters):
-        pair = (places.country_of(t.origin), places.country_of(t.location.country))
-        groups[(*pair, t.basis if by_basis else "")].append(t)
+    groups: dict[tuple[str, str, str], list[tuple[str, Hit]]] = defaultdict(list)
+    country_of = cache(places.country_of)
+    for subject, origin, h in _hits(assessment, filters):
+        if h.verdict is None:
+            continue  # inside the origin: no transfer
+        basis = h.verdict.basis
+        pair = (country_of(origin), country_of(h.country))
+        groups[(*pair, basis if by_basis else "")].append((subject, h))
     rows = []
     for (origin, destination, grouped), ts in sorted(groups.items()):
-        basis = grouped or next(b for b in BASIS_ORDER if any(t.basis == b for t in ts))
+        bases = {h.verdict.basis for _, h in ts if h.verdict is not None}
+        basis = grouped or next(b for b in BASIS_ORDER if b in bases)
         a, b = point_of(origin), point_of(destination)
         if a is None or b is None or origin == destination:
             continue
@@ -309,9 +337,9 @@ def _flow_frame(assessment: Assessment, filters: Filters, by_basis: bool) -> gpd
                 "basis": basis,
                 "basis_label": STATUS_LABELS[basis],
                 "transfers": len(ts),
-                "subjects": len({t.location.subject for t in ts}),
-                "systems": ", ".join(sorted({t.location.system for t in ts})),
-                "kinds": ", ".join(sorted({t.location.kind for t in ts})),
+                "subjects": len({subject for subject, _ in ts}),
+                "systems": ", ".join(sorted({h.system_label for _, h in ts})),
+                "kinds": ", ".join(sorted({h.kind for _, h in ts})),
                 "geometry": LineString([a, b]),
             }
         )

@@ -78,3 +78,59 @@ def test_legend_colours_can_be_told_apart():
     assert all(b - a >= 50 for a, b in pairwise(lightness))
     # no red-green pair: the palette's hues are red-orange-yellow and blues (ColorBrewer RdYlBu)
     assert all(c[1] <= max(c[0], c[2]) for c in colours.values())
+
+
+def _frames_from_rows(a, f):
+    """The frames' counts made the slow way, from Location and Transfer objects."""
+    from collections import Counter, defaultdict
+
+    from residency import places
+
+    countries = defaultdict(lambda: [set(), set(), set(), Counter()])
+    for loc in geo.locations(a, f):
+        row = countries[places.country_of(loc.country)]
+        row[0].add(loc.subject)
+        row[1].update(loc.data)
+        row[2].add(loc.system)
+    flows = defaultdict(lambda: [0, set(), set(), set()])
+    for t in geo.transfers(a, f):
+        countries[places.country_of(t.location.country)][3][t.basis] += 1
+        pair = (places.country_of(t.origin), places.country_of(t.location.country), t.basis)
+        flow = flows[pair]
+        flow[0] += 1
+        flow[1].add(t.location.subject)
+        flow[2].add(t.location.system)
+        flow[3].add(t.location.kind)
+    return countries, flows
+
+
+def test_frames_count_what_locations_and_transfers_list(demo):
+    a = demo.assessment(as_of=TODAY)
+    for f in (
+        geo.Filters(),
+        geo.Filters(subject="client:fennwerk"),
+        geo.Filters(category="messages"),
+        geo.Filters(kinds=("accessed", "trained")),
+        geo.Filters(system="Slack"),
+    ):
+        countries, flows = _frames_from_rows(a, f)
+        frame = geo.country_frame(a, f).set_index("code")
+        shown = {c for c in countries if c in frame.index}
+        assert shown and shown <= set(frame.index)
+        for code in shown:
+            subjects, categories, systems, bases = countries[code]
+            row = frame.loc[code]
+            assert row["subjects"] == len(subjects), (f, code)
+            assert row["categories"] == ", ".join(sorted(categories))
+            assert row["systems"] == ", ".join(sorted(systems))
+            assert row["transfers"] == sum(bases.values())
+            for basis in geo.BASIS_ORDER:
+                assert row[f"basis_{basis}"] == bases.get(basis, 0)
+        lines = geo.flow_frame(a, f)
+        drawn = {k: v for k, v in flows.items() if k[0] != k[1]}
+        assert len(lines) == len(drawn)
+        for r in lines.to_dict("records"):
+            n, subjects, systems, kinds = drawn[(r["origin"], r["destination"], r["basis"])]
+            assert r["transfers"] == n and r["subjects"] == len(subjects)
+            assert r["systems"] == ", ".join(sorted(systems))
+            assert r["kinds"] == ", ".join(sorted(kinds))
