@@ -111,6 +111,21 @@ def countries() -> gpd.GeoDataFrame:
 
 
 @cache
+def _geometries() -> dict[str, dict[str, Any]]:
+    return {f["properties"]["code"]: f["geometry"] for f in _countries_json()["features"]}
+
+
+def geometry_json(code: str) -> dict[str, Any] | None:
+    """Return a country's shape as a GeoJSON geometry: the shipped file's own, so drawing a
+    map never converts polygons again (do not change the dict returned; None: unknown).
+
+    >>> geometry_json("FR")["type"]
+    'MultiPolygon'
+    """
+    return _geometries().get(code)
+
+
+@cache
 def label_points() -> dict[str, tuple[float, float]]:
     """Return each country's label point (lon, lat): where arcs start and end."""
     return {

@@ -134,3 +134,12 @@ def test_frames_count_what_locations_and_transfers_list(demo):
             assert r["transfers"] == n and r["subjects"] == len(subjects)
             assert r["systems"] == ", ".join(sorted(systems))
             assert r["kinds"] == ", ".join(sorted(kinds))
+
+
+def test_geometry_json_is_the_frames_geometry():
+    import json
+
+    world = geo.countries()
+    for code, shape in zip(world["code"], world.geometry, strict=True):
+        assert json.dumps(geo.geometry_json(code)) == json.dumps(shape.__geo_interface__), code
+    assert geo.geometry_json("XX") is None
