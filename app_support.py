@@ -291,7 +291,7 @@ def deck(
         features.append(
             {
                 "type": "Feature",
-                "geometry": geo.geometry_json(row["code"]) or row["geometry"].__geo_interface__,
+                "geometry": geo.geometry_json(row["code"]),  # rows are shipped countries
                 "properties": {"fill": fill},
                 "name": text,
             }

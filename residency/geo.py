@@ -151,11 +151,15 @@ class Filters:
 
     def keep(self, loc: Location) -> bool:
         """Tell whether a location passes the filters."""
+        return self.passes(loc.subject, loc.kind, loc.data, loc.system)
+
+    def passes(self, subject: str, kind: str, data: tuple[str, ...], system: str) -> bool:
+        """Tell whether a place a subject's data reaches passes (``system``: its label)."""
         return (
-            (self.subject is None or loc.subject == self.subject)
-            and (self.category is None or self.category in loc.data)
-            and (self.system is None or loc.system == self.system)
-            and loc.kind in self.kinds
+            (self.subject is None or subject == self.subject)
+            and (self.category is None or self.category in data)
+            and (self.system is None or system == self.system)
+            and kind in self.kinds
         )
 
 
@@ -203,16 +207,11 @@ def _hits(assessment: Assessment, f: Filters) -> Iterator[tuple[str, str, Hit]]:
     makes a Location or Transfer object per row.
     """
     for subject, sm in assessment.subject_maps.items():
-        if f.subject is not None and subject != f.subject:
-            continue
-        for _, shared, access in sm.units:
-            for h in (*shared, *access):
-                if (
-                    (f.category is None or f.category in h.data)
-                    and (f.system is None or h.system_label == f.system)
-                    and h.kind in f.kinds
-                ):
-                    yield subject, sm.origin, h
+        if f.subject is None or subject == f.subject:
+            for _, shared, access in sm.units:  # sm.pairs() without its list of pairs
+                for h in (*shared, *access):
+                    if f.passes(subject, h.kind, h.data, h.system_label):
+                        yield subject, sm.origin, h
 
 
 def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd.GeoDataFrame:
@@ -243,10 +242,9 @@ def _country_frame(assessment: Assessment, filters: Filters) -> gpd.GeoDataFrame
             "origin_of": set(),
         }
     )
-    country_of = cache(places.country_of)
     shown: dict[str, str] = {}
     for subject, origin, h in _hits(assessment, filters):
-        row = by_country[country_of(h.country)]
+        row = by_country[places.country_of(h.country)]
         row["subjects"].add(subject)
         row["categories"].update(h.data)
         row["systems"].add(h.system_label)
@@ -254,7 +252,7 @@ def _country_frame(assessment: Assessment, filters: Filters) -> gpd.GeoDataFrame
             row["bases"][h.verdict.basis] += 1
         shown[subject] = origin
     for subject, origin in sorted(shown.items()):  # where the data comes from is drawn too
-        by_country[country_of(origin)]["origin_of"].add(subject)
+        by_country[places.country_of(origin)]["origin_of"].add(subject)
     named: dict[str, list[Finding]] = defaultdict(list)
     for f in findings(assessment, filters, subjects=set(shown)):
         for c in dict.fromkeys(places.country_of(c) for c in f.countries):
@@ -330,17 +328,16 @@ def flow_frame(
 
 
 def _flow_frame(assessment: Assessment, filters: Filters, by_basis: bool) -> gpd.GeoDataFrame:
-    groups: dict[tuple[str, str, str], list[tuple[str, Hit]]] = defaultdict(list)
-    country_of = cache(places.country_of)
+    groups: dict[tuple[str, str, str], list[tuple[str, Hit, str]]] = defaultdict(list)
     for subject, origin, h in _hits(assessment, filters):
         if h.verdict is None:
             continue  # inside the origin: no transfer
         basis = h.verdict.basis
-        pair = (country_of(origin), country_of(h.country))
-        groups[(*pair, basis if by_basis else "")].append((subject, h))
+        pair = (places.country_of(origin), places.country_of(h.country))
+        groups[(*pair, basis if by_basis else "")].append((subject, h, basis))
     rows = []
     for (origin, destination, grouped), ts in sorted(groups.items()):
-        bases = {h.verdict.basis for _, h in ts if h.verdict is not None}
+        bases = {basis for _, _, basis in ts}
         basis = grouped or next(b for b in BASIS_ORDER if b in bases)
         a, b = point_of(origin), point_of(destination)
         if a is None or b is None or origin == destination:
@@ -352,9 +349,9 @@ def _flow_frame(assessment: Assessment, filters: Filters, by_basis: bool) -> gpd
                 "basis": basis,
                 "basis_label": STATUS_LABELS[basis],
                 "transfers": len(ts),
-                "subjects": len({subject for subject, _ in ts}),
-                "systems": ", ".join(sorted({h.system_label for _, h in ts})),
-                "kinds": ", ".join(sorted({h.kind for _, h in ts})),
+                "subjects": len({subject for subject, _, _ in ts}),
+                "systems": ", ".join(sorted({h.system_label for _, h, _ in ts})),
+                "kinds": ", ".join(sorted({h.kind for _, h, _ in ts})),
                 "geometry": LineString([a, b]),
             }
         )
