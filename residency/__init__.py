@@ -12,6 +12,7 @@ from residency._errors import InventoryError as InventoryError
 from residency._errors import InventoryProblem as InventoryProblem
 from residency._errors import ResidencyError as ResidencyError
 from residency._errors import UnknownSubjectError as UnknownSubjectError
+from residency._perf import serving as serving
 
 __version__ = "0.1.0"
 
@@ -47,5 +48,6 @@ __all__ = [
     "UnknownSubjectError",
     "__version__",
     "load",
+    "serving",
     "vendors",
 ]

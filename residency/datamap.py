@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import networkx as nx
 
-from residency import query
+from residency import _perf, query
 from residency._errors import ResidencyError
 from residency._words import count
 from residency.export import ExportDocument
@@ -120,9 +120,11 @@ class DataMap:
         if key not in self._assessments:
             if len(self._assessments) >= MAX_ASSESSMENTS:  # an app user browsing dates
                 self._assessments.pop(next(iter(self._assessments)))
+                _perf.release()
             if subject is not None:
                 self.where(subject)  # a clear error for an unknown subject
             self._assessments[key] = assess_all(self.graph, as_of=day, subject=subject)
+            _perf.keep()  # it lives as long as the map: never scanned by the collector again
         return self._assessments[key]
 
     def transfers(
@@ -266,7 +268,9 @@ class DataMap:
         if key not in self._plans:
             if len(self._plans) >= MAX_ASSESSMENTS:
                 self._plans.pop(next(iter(self._plans)))
+                _perf.release()
             self._plans[key] = build_plan(self, as_of=key[0], top=key[1])
+            _perf.keep()
         return self._plans[key]
 
     def export(

@@ -27,6 +27,18 @@ def inventory_problems(path: Path) -> list[object]:
     return []
 
 
+@pytest.fixture(autouse=True)
+def _plain_process() -> Iterator[None]:
+    """Each test starts as a plain process: an app test before it (AppTest runs the app in
+    this process) must not leave the collector told to freeze what maps keep."""
+    from residency import _perf
+
+    yield
+    _perf._serving = False
+    if gc.get_freeze_count():
+        gc.unfreeze()
+
+
 @pytest.fixture(scope="session")
 def demo() -> DataMap:
     """The built-in demo organisation (read once per test session)."""
