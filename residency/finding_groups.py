@@ -83,10 +83,15 @@ def group_findings(assessment: Assessment) -> list[FindingGroup]:
     routes = {r.id: r for r in assessment.routes}
     fixes = _ai_fixes(assessment)
     groups: dict[tuple[Any, ...], list[Finding]] = {}
+    # Subjects alike share one tuple of route ids (a re-addressed finding keeps its
+    # template's): their regimes are found once. The tuples live as long as the findings.
+    regimes_of: dict[int, tuple[str, ...]] = {}
     for f in assessment.findings:
-        regimes = tuple(
-            sorted({g for rid in f.routes if rid in routes for g in routes[rid].regimes})
-        )
+        regimes = regimes_of.get(id(f.routes))
+        if regimes is None:
+            regimes = regimes_of[id(f.routes)] = tuple(
+                sorted({g for rid in f.routes if rid in routes for g in routes[rid].regimes})
+            )
         # One vendor's AI training has one fix (its opt-out) whatever each origin requires.
         legal = "" if f.rule.startswith("ai.") else f.legal_rule
         # A missing basis is fixed per regime (each names its own safeguards); a review is
@@ -97,11 +102,7 @@ def group_findings(assessment: Assessment) -> list[FindingGroup]:
     out = []
     for (severity, rule, title, system, split, legal_rule), found in groups.items():
         rules = legal_rule or "; ".join(sorted({f.legal_rule for f in found if f.legal_rule}))
-        regimes = split or tuple(
-            sorted(
-                {g for f in found for rid in f.routes if rid in routes for g in routes[rid].regimes}
-            )
-        )
+        regimes = split or tuple(sorted({g for f in found for g in regimes_of[id(f.routes)]}))
         out.append(
             FindingGroup(
                 severity,

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from itertools import pairwise
 from typing import Any, Literal, TypeVar
 
@@ -124,7 +125,7 @@ class Finding:
         """Return what identifies the finding across runs and scenarios (not its countries)."""
         return (self.rule, self.subject, self.legal_rule, self.system)
 
-    @property
+    @cached_property  # asked for by the groups, the export and the plan: hashed once
     def id(self) -> str:
         """Return a stable id derived from the rule, subject, legal rule, system, countries."""
         key = "|".join([self.rule, self.legal_rule, self.system, self.subject, *self.countries])
@@ -330,6 +331,7 @@ class Readdressed(Finding):
         fields.update(template.__dict__)
         fields.pop("explanation", None)
         fields.pop("evidence", None)
+        fields.pop("id", None)  # the template's, once asked for: this subject has its own
         fields["subject"] = subject
         fields["_template"], fields["_named"], fields["_cut"] = template, label, cut
         return made

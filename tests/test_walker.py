@@ -177,3 +177,17 @@ def test_a_readdressed_finding_is_the_finding_judged_alone() -> None:
         assert f.explanation.startswith(m.display_name(f.subject))
         assert all(e.startswith((f.subject, "... and")) for e in f.evidence)
         assert f != f.template and f.template.subject != f.subject
+
+
+def test_a_readdressed_finding_never_takes_its_templates_remembered_id() -> None:
+    """A finding's id is remembered once asked for; a finding re-addressed from it after
+    that must still have its own subject's id."""
+    from residency.findings import Readdressed
+
+    m = load()
+    found = m.assessment(as_of=AS_OF).findings
+    f = next(f for f in found if isinstance(f, Readdressed))
+    template = f.template
+    assert template.id != f.id  # the template's id, now remembered
+    again = Readdressed.of(template, f.subject, f._named, f._cut)
+    assert again.id == f.id and again.as_dict() == f.as_dict()
