@@ -206,12 +206,22 @@ def _hits(assessment: Assessment, f: Filters) -> Iterator[tuple[str, str, Hit]]:
     a verdict is one of :func:`transfers` (tests/test_geo.py checks both), so the map never
     makes a Location or Transfer object per row.
     """
+    everything = f.category is None and f.system is None and set(KINDS) <= set(f.kinds)
     for subject, sm in assessment.subject_maps.items():
         if f.subject is None or subject == f.subject:
             for _, shared, access in sm.units:  # sm.pairs() without its list of pairs
                 for h in (*shared, *access):
-                    if f.passes(subject, h.kind, h.data, h.system_label):
+                    if everything or f.passes(subject, h.kind, h.data, h.system_label):
                         yield subject, sm.origin, h
+
+
+class _CountryOf(dict[str, str]):
+    """:func:`places.country_of` of each code asked for, remembered: the frames ask once
+    per hit (800,000 times at 100x the demo) about a few hundred codes."""
+
+    def __missing__(self, code: str) -> str:
+        found = self[code] = places.country_of(code)
+        return found
 
 
 def country_frame(assessment: Assessment, filters: Filters | None = None) -> gpd.GeoDataFrame:
@@ -243,8 +253,9 @@ def _country_frame(assessment: Assessment, filters: Filters) -> gpd.GeoDataFrame
         }
     )
     shown: dict[str, str] = {}
+    country_of = _CountryOf()
     for subject, origin, h in _hits(assessment, filters):
-        row = by_country[places.country_of(h.country)]
+        row = by_country[country_of[h.country]]
         row["subjects"].add(subject)
         row["categories"].update(h.data)
         row["systems"].add(h.system_label)
@@ -329,11 +340,12 @@ def flow_frame(
 
 def _flow_frame(assessment: Assessment, filters: Filters, by_basis: bool) -> gpd.GeoDataFrame:
     groups: dict[tuple[str, str, str], list[tuple[str, Hit, str]]] = defaultdict(list)
+    country_of = _CountryOf()
     for subject, origin, h in _hits(assessment, filters):
         if h.verdict is None:
             continue  # inside the origin: no transfer
         basis = h.verdict.basis
-        pair = (places.country_of(origin), places.country_of(h.country))
+        pair = (country_of[origin], country_of[h.country])
         groups[(*pair, basis if by_basis else "")].append((subject, h, basis))
     rows = []
     for (origin, destination, grouped), ts in sorted(groups.items()):
