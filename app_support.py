@@ -303,8 +303,8 @@ def deck(
     widest = max([int(v) for v in flows["subjects"]] or [1])
     arc_rows = [
         {
-            # The arc's ends are its line's: the label points of both countries (reading
-            # them from the shapely line took half a second per map at 100x).
+            # The arc's ends are its line's: the label points of both countries, read
+            # without going through shapely.
             "source": list(geo.point_of(r["origin"]) or (0, 0)),
             "target": list(geo.point_of(r["destination"]) or (0, 0)),
             "colour": _rgb(r["basis"], 120),
